@@ -1,0 +1,69 @@
+"""Thread state of the mediator graph.
+
+Everything is plain JSON-friendly data (TypedDicts), so checkpoints stay
+portable between SQLite, Postgres and LangGraph Server, and Studio's state
+panel shows the ledger and the explicit instruction as they are.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, NotRequired
+
+from langchain_core.messages import AnyMessage
+from langgraph.graph.message import add_messages
+from typing_extensions import TypedDict
+
+from langgraph_mediator.state.ledger import LedgerDelta, Requirement
+
+
+class Intent(TypedDict):
+    """The current task as the Mediator understands it."""
+
+    task_type: str
+    goal: str
+    missing_information: list[str]
+
+
+class ModelCall(TypedDict):
+    """One model request of a turn, counted from the response itself."""
+
+    node: str
+    model: str
+    prompt_tokens: int
+    completion_tokens: int
+    seconds: float
+
+
+class TurnUsage(TypedDict):
+    """Calls and tokens of the latest turn (replaced each turn, so cost stays flat)."""
+
+    turn: int
+    calls: list[ModelCall]
+    fallback: str | None
+
+
+class InputState(TypedDict):
+    """What a caller sends each turn: the new user message(s)."""
+
+    messages: Annotated[list[AnyMessage], add_messages]
+
+
+class MediatorState(InputState):
+    """The whole thread: conversation, ledger, intent, instruction and bookkeeping."""
+
+    user_id: NotRequired[str]
+    turn: NotRequired[int]
+    task_number: NotRequired[int]
+    ledger: NotRequired[list[Requirement]]
+    intent: NotRequired[Intent | None]
+    reading: NotRequired[dict[str, Any] | None]
+    """The Mediator's raw structured reading of the latest turn (for Studio and evals)."""
+    ledger_delta: NotRequired[LedgerDelta | None]
+    mediator_notes: NotRequired[list[str]]
+    """Safeguards applied to the latest reading (see detect_intent.settle_reading)."""
+    should_clarify: NotRequired[bool]
+    pending_question: NotRequired[str | None]
+    questions_asked: NotRequired[int]
+    instruction: NotRequired[str]
+    last_answer: NotRequired[str]
+    turn_usage: NotRequired[TurnUsage]

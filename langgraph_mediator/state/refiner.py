@@ -1,0 +1,150 @@
+"""State and structured-output schemas of the refiner graph (the Refiner).
+
+Input: a ``user_id`` and trajectory pairs. A pair holds a failed trajectory of
+a task and either a successful trajectory of the same task or the fully
+specified instruction the Mediator should have reached. Trajectories are data,
+never instructions: their text is fenced in prompts and the output validated.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal, NotRequired
+
+from pydantic import BaseModel, Field, model_validator
+from typing_extensions import TypedDict
+
+MAX_GUIDELINES = 12
+"""Cap on a user's guideline set: more rules dilute the Mediator's prompt."""
+GUIDELINE_MAX_CHARS = 200
+
+
+class TurnRecord(BaseModel):
+    """One turn of a trajectory: what the user said, what the Mediator made of it, the answer."""
+
+    user: str = Field(max_length=20_000)
+    instruction: str = Field(default="", max_length=20_000)
+    answer: str = Field(default="", max_length=20_000)
+
+
+class Trajectory(BaseModel):
+    """A whole conversation on one task, with its score (1.0 = solved)."""
+
+    id: str = Field(min_length=1, max_length=200)
+    task_id: str = Field(min_length=1, max_length=200)
+    turns: list[TurnRecord] = Field(min_length=1, max_length=200)
+    score: float = Field(ge=0.0, le=1.0)
+
+
+class TrajectoryPair(BaseModel):
+    """A failure and what success looked like: a successful run or the reference instruction."""
+
+    failed: Trajectory
+    successful: Trajectory | None = None
+    reference_instruction: str | None = Field(default=None, max_length=20_000)
+
+    @model_validator(mode="after")
+    def _has_a_reference(self) -> TrajectoryPair:
+        if self.successful is None and not (self.reference_instruction or "").strip():
+            raise ValueError("a pair needs a successful trajectory or a reference_instruction")
+        if self.successful is not None and self.successful.task_id != self.failed.task_id:
+            raise ValueError("the successful trajectory must be of the failed one's task")
+        return self
+
+    @property
+    def id(self) -> str:
+        """Provenance label: the trajectories this pair is made of."""
+        other = self.successful.id if self.successful else "reference"
+        return f"{self.failed.id}|{other}"
+
+
+Divergence = Literal[
+    "premature_assumption",
+    "correction_read_as_confirmation",
+    "missed_requirement",
+    "lost_requirement",
+    "needless_question",
+    "other",
+]
+
+
+class Diagnosis(BaseModel):
+    """Where the Mediator's reading of the failed conversation diverged from the user's intent."""
+
+    divergence: Divergence = Field(description="The kind of misreading.")
+    turn: int = Field(ge=0, le=200, description="The turn where it happened (1-based).")
+    evidence: str = Field(max_length=300, description="A short quote from that turn.")
+    explanation: str = Field(max_length=300, description="What the Mediator should have read.")
+
+
+GuidelineText = Annotated[str, Field(max_length=GUIDELINE_MAX_CHARS)]
+
+
+class ProposedGuideline(BaseModel):
+    """A short, imperative, general rule for reading this user's intent."""
+
+    text: GuidelineText = Field(description="One imperative sentence, general, not task-specific.")
+    diagnosis: int = Field(ge=1, le=50, description="Number of the diagnosis it comes from.")
+
+
+class Proposal(BaseModel):
+    """Guidelines proposed from the diagnoses."""
+
+    guidelines: list[ProposedGuideline] = Field(default_factory=list, max_length=6)
+
+
+class MergedGuideline(BaseModel):
+    """One rule of the merged set, with the ids of the rules it stands for."""
+
+    text: GuidelineText
+    sources: list[Annotated[str, Field(max_length=12)]] = Field(
+        default_factory=list, max_length=12, description="Ids (G1, P2, ...) it keeps or combines."
+    )
+
+
+class MergedSet(BaseModel):
+    """The user's new guideline set: deduplicated, conflicts resolved, capped."""
+
+    guidelines: list[MergedGuideline] = Field(default_factory=list, max_length=MAX_GUIDELINES)
+
+
+class Guideline(TypedDict):
+    """A stored guideline with its provenance."""
+
+    id: str
+    text: str
+    provenance: list[str]
+    created_at: str
+    updated_at: str
+
+
+class Candidate(TypedDict):
+    """A proposed guideline before merging: its text and the pairs that produced it."""
+
+    id: str
+    text: str
+    provenance: list[str]
+
+
+class Rejection(TypedDict):
+    """A proposed rule the validator refused, and why."""
+
+    text: str
+    reason: str
+
+
+class RefinerInput(TypedDict):
+    """What a caller sends: whose guidelines, and the evidence."""
+
+    user_id: str
+    pairs: list[dict[str, Any]]
+
+
+class RefinerState(RefinerInput):
+    """The Refiner's working state."""
+
+    diagnoses: NotRequired[list[dict[str, Any]]]
+    candidates: NotRequired[list[Candidate]]
+    rejected: NotRequired[list[Rejection]]
+    existing: NotRequired[list[Guideline]]
+    guidelines: NotRequired[list[Guideline]]
+    version: NotRequired[int]
