@@ -1,0 +1,187 @@
+"""Chat models: built lazily with ChatOpenAI, so any OpenAI-compatible endpoint works.
+
+Also turns endpoint failures into one clear :class:`ModelEndpointError` naming
+the setting to change, and reads calls and tokens off each response.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+from weakref import WeakKeyDictionary
+
+import httpx
+import openai
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import AIMessage, BaseMessage
+from langchain_openai import ChatOpenAI
+from langgraph.constants import TAG_NOSTREAM
+from pydantic import BaseModel
+
+from langgraph_mediator.errors import ModelEndpointError
+from langgraph_mediator.local_server import LOCAL_MODEL_ALIAS, ensure_local_server
+from langgraph_mediator.state.context import MediatorContext
+from langgraph_mediator.state.mediator import ModelCall
+
+T = TypeVar("T")
+M = TypeVar("M", bound=BaseModel)
+
+_models: WeakKeyDictionary[asyncio.AbstractEventLoop, dict[tuple[Any, ...], ChatOpenAI]] = (
+    WeakKeyDictionary()
+)
+
+
+def resolve_endpoint(context: MediatorContext) -> tuple[str, str, bool]:
+    """Return ``(base_url, api_key, is_local)``; starts the embedded server if none is set."""
+    if context.base_url:
+        return context.base_url, context.api_key or "not-needed", False
+    server = ensure_local_server()
+    return server.base_url, "local", True
+
+
+def _model_name(requested: str, is_local: bool) -> str:
+    # The embedded server knows one model; any name would do, its alias is clearest.
+    return LOCAL_MODEL_ALIAS if is_local else requested
+
+
+def build_chat_model(
+    context: MediatorContext, model: str, *, loop: asyncio.AbstractEventLoop | None = None
+) -> ChatOpenAI:
+    """A ChatOpenAI for ``model`` at the context's endpoint, cached per settings and loop.
+
+    Each event loop gets its own models and async HTTP client: a client bound to
+    a closed loop fails with "Event loop is closed" (and langchain-openai's
+    default client is shared process-wide). ``max_tokens`` goes in
+    ``extra_body`` because llama.cpp's server ignores the
+    ``max_completion_tokens`` field ChatOpenAI sends.
+    """
+    base_url, api_key, is_local = resolve_endpoint(context)
+    name = _model_name(model, is_local)
+    key = (base_url, api_key, name, context.temperature, context.max_tokens,
+           context.request_timeout, context.max_retries)  # fmt: skip
+    cache = _models.setdefault(loop, {}) if loop is not None else {}
+    if key not in cache:
+        cache[key] = ChatOpenAI(
+            model=name,
+            base_url=base_url,
+            api_key=api_key,  # type: ignore[arg-type]
+            temperature=context.temperature,
+            timeout=context.request_timeout,
+            max_retries=context.max_retries,
+            extra_body={"max_tokens": context.max_tokens},
+            stream_usage=True,
+            http_async_client=httpx.AsyncClient(timeout=context.request_timeout),
+        )
+    return cache[key]
+
+
+async def abuild_chat_model(context: MediatorContext, model: str) -> ChatOpenAI:
+    """:func:`build_chat_model` for the running loop, built off the loop.
+
+    The first build may start the embedded server and always loads TLS
+    certificates: blocking work that LangGraph Server rejects inside a run.
+    """
+    loop = asyncio.get_running_loop()
+    return await asyncio.to_thread(build_chat_model, context, model, loop=loop)
+
+
+def model_label(model: BaseChatModel) -> str:
+    """A short name for usage records."""
+    return str(getattr(model, "model_name", None) or getattr(model, "model", None)
+               or type(model).__name__)  # fmt: skip
+
+
+def endpoint_error(exc: Exception, base_url: str | None) -> ModelEndpointError | None:
+    """Translate an OpenAI client error into one message naming the setting to change."""
+    where = base_url or "the embedded local model server"
+    if isinstance(exc, openai.APITimeoutError):
+        return ModelEndpointError(
+            f"The model endpoint {where} did not answer in time. Raise MEDIATOR_TIMEOUT, "
+            "or point OPENAI_BASE_URL at a faster endpoint."
+        )
+    if isinstance(exc, openai.APIConnectionError):
+        return ModelEndpointError(
+            f"Cannot reach the model endpoint {where}. Check OPENAI_BASE_URL "
+            "(unset it to use the embedded local model)."
+        )
+    if isinstance(exc, openai.AuthenticationError | openai.PermissionDeniedError):
+        return ModelEndpointError(
+            f"The model endpoint {where} refused the API key. Check OPENAI_API_KEY."
+        )
+    if isinstance(exc, openai.NotFoundError):
+        return ModelEndpointError(
+            f"The model endpoint {where} does not know the model. Check MEDIATOR_MODEL "
+            "and MEDIATOR_ASSISTANT_MODEL."
+        )
+    if isinstance(exc, openai.APIStatusError):
+        return ModelEndpointError(
+            f"The model endpoint {where} failed with HTTP {exc.status_code}: {exc.message}"
+        )
+    return None
+
+
+async def guarded_call(
+    call: Callable[[], Awaitable[T]], *, base_url: str | None
+) -> tuple[T, float]:
+    """Await ``call``; return its result and duration, or raise a clear endpoint error."""
+    began = time.perf_counter()
+    try:
+        result = await call()
+    except openai.OpenAIError as exc:
+        translated = endpoint_error(exc, base_url)
+        if translated is None:
+            raise
+        raise translated from exc
+    return result, time.perf_counter() - began
+
+
+def usage_of(messages: list[BaseMessage]) -> tuple[int, int, int]:
+    """Count ``(calls, prompt_tokens, completion_tokens)`` over the AI messages given."""
+    calls = prompt = completion = 0
+    for message in messages:
+        if isinstance(message, AIMessage):
+            calls += 1
+            if message.usage_metadata:
+                prompt += message.usage_metadata["input_tokens"]
+                completion += message.usage_metadata["output_tokens"]
+    return calls, prompt, completion
+
+
+def call_record(node: str, model: str, message: BaseMessage | None, seconds: float) -> ModelCall:
+    """A usage record for one call from its response message."""
+    _, prompt, completion = usage_of([message] if message is not None else [])
+    return ModelCall(node=node, model=model, prompt_tokens=prompt,
+                     completion_tokens=completion, seconds=round(seconds, 4))  # fmt: skip
+
+
+async def ask_structured(
+    model: BaseChatModel,
+    schema: type[M],
+    prompt: list[BaseMessage],
+    *,
+    node: str,
+    base_url: str | None,
+    attempts: int = 2,
+) -> tuple[M | None, list[ModelCall], str]:
+    """Ask for ``schema`` by function calling; retry malformed output up to ``attempts`` calls.
+
+    Returns the parsed object (``None`` when every attempt was malformed), one
+    usage record per call, and the last parsing error. Endpoint failures raise
+    :class:`ModelEndpointError`. The call is tagged ``nostream`` so streamed
+    ``messages`` carry only the Assistant's tokens.
+    """
+    structured = model.with_structured_output(
+        schema, method="function_calling", include_raw=True
+    ).with_config(tags=[TAG_NOSTREAM], run_name=f"{node}:{schema.__name__}")
+    calls: list[ModelCall] = []
+    error = ""
+    for _attempt in range(attempts):
+        result, seconds = await guarded_call(lambda: structured.ainvoke(prompt), base_url=base_url)
+        assert isinstance(result, dict)  # include_raw=True always answers with a dict
+        calls.append(call_record(node, model_label(model), result["raw"], seconds))
+        if isinstance(result["parsed"], schema):
+            return result["parsed"], calls, ""
+        error = str(result.get("parsing_error") or "no structured output in the reply")[:300]
+    return None, calls, error
