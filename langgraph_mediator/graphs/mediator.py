@@ -1,0 +1,77 @@
+"""The mediator graph: one user turn, from intent to an explicit instruction to an answer.
+
+START -> detect_intent -> clarify -> END                (underspecified: ask, end turn)
+                       -> classify_feedback -> execute -> END
+
+``graph`` is compiled without checkpointer or store for ``langgraph.json``
+(LangGraph Server supplies both). Apps embed :func:`build_mediator_graph`.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from langchain_core.language_models import BaseChatModel
+from langgraph.checkpoint.base import BaseCheckpointSaver
+from langgraph.graph import END, START, StateGraph
+from langgraph.graph.state import CompiledStateGraph
+from langgraph.store.base import BaseStore
+
+from langgraph_mediator.nodes import (
+    Executor,
+    clarify,
+    classify_feedback,
+    make_detect_intent,
+    make_execute,
+)
+from langgraph_mediator.state import InputState, MediatorContext, MediatorState
+
+
+def route_after_intent(state: MediatorState) -> Literal["clarify", "classify_feedback"]:
+    """Ask when detect_intent found the turn underspecified under the policy."""
+    return "clarify" if state.get("should_clarify") else "classify_feedback"
+
+
+def build_mediator_builder(
+    executor: Executor | None = None, *, mediator_model: BaseChatModel | None = None
+) -> StateGraph[MediatorState, MediatorContext, InputState, MediatorState]:
+    """The uncompiled graph, for apps that compile it themselves or nest it."""
+    builder = StateGraph(MediatorState, context_schema=MediatorContext, input_schema=InputState)
+    builder.add_node("detect_intent", make_detect_intent(mediator_model))
+    builder.add_node("clarify", clarify)
+    builder.add_node("classify_feedback", classify_feedback)
+    builder.add_node("execute", make_execute(executor))
+    builder.add_edge(START, "detect_intent")
+    builder.add_conditional_edges("detect_intent", route_after_intent)
+    builder.add_edge("clarify", END)
+    builder.add_edge("classify_feedback", "execute")
+    builder.add_edge("execute", END)
+    return builder
+
+
+def build_mediator_graph(
+    executor: Executor | None = None,
+    *,
+    mediator_model: BaseChatModel | None = None,
+    checkpointer: BaseCheckpointSaver[str] | None = None,
+    store: BaseStore | None = None,
+    name: str = "mediator",
+) -> CompiledStateGraph[MediatorState, MediatorContext, InputState, MediatorState]:
+    """Compile the mediator graph.
+
+    Args:
+        executor: the Assistant. ``None`` builds a ChatOpenAI from the run's
+            context; otherwise a chat model, a Runnable taking messages, or a
+            compiled graph with a ``messages`` key (e.g. a ReAct agent).
+        mediator_model: the Mediator's chat model; ``None`` builds one from the
+            context. It must support ``with_structured_output(method="function_calling")``.
+        checkpointer: where threads are saved (see :mod:`langgraph_mediator.persistence`).
+        store: where per-user guidelines are read from.
+        name: the graph's name in traces.
+
+    """
+    builder = build_mediator_builder(executor, mediator_model=mediator_model)
+    return builder.compile(checkpointer=checkpointer, store=store, name=name)
+
+
+graph = build_mediator_graph()

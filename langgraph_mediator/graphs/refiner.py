@@ -1,0 +1,62 @@
+"""The refiner graph: learn a user's guidelines from failed vs successful trajectories.
+
+START -> diagnose -> propose_guidelines -> merge_guidelines -> write_guidelines -> END
+
+``graph`` is compiled without checkpointer or store for ``langgraph.json``;
+embed :func:`build_refiner_graph` with a store (the guidelines live there).
+"""
+
+from __future__ import annotations
+
+from langchain_core.language_models import BaseChatModel
+from langgraph.checkpoint.base import BaseCheckpointSaver
+from langgraph.graph import END, START, StateGraph
+from langgraph.graph.state import CompiledStateGraph
+from langgraph.store.base import BaseStore
+
+from langgraph_mediator.nodes.diagnose import make_diagnose
+from langgraph_mediator.nodes.merge_guidelines import make_merge_guidelines
+from langgraph_mediator.nodes.propose_guidelines import make_propose_guidelines
+from langgraph_mediator.nodes.write_guidelines import write_guidelines
+from langgraph_mediator.state import MediatorContext
+from langgraph_mediator.state.refiner import RefinerInput, RefinerState
+
+
+def build_refiner_builder(
+    model: BaseChatModel | None = None,
+) -> StateGraph[RefinerState, MediatorContext, RefinerInput, RefinerState]:
+    """The uncompiled refiner graph."""
+    builder = StateGraph(RefinerState, context_schema=MediatorContext, input_schema=RefinerInput)
+    builder.add_node("diagnose", make_diagnose(model))
+    builder.add_node("propose_guidelines", make_propose_guidelines(model))
+    builder.add_node("merge_guidelines", make_merge_guidelines(model))
+    builder.add_node("write_guidelines", write_guidelines)
+    builder.add_edge(START, "diagnose")
+    builder.add_edge("diagnose", "propose_guidelines")
+    builder.add_edge("propose_guidelines", "merge_guidelines")
+    builder.add_edge("merge_guidelines", "write_guidelines")
+    builder.add_edge("write_guidelines", END)
+    return builder
+
+
+def build_refiner_graph(
+    model: BaseChatModel | None = None,
+    *,
+    store: BaseStore | None = None,
+    checkpointer: BaseCheckpointSaver[str] | None = None,
+    name: str = "refiner",
+) -> CompiledStateGraph[RefinerState, MediatorContext, RefinerInput, RefinerState]:
+    """Compile the Refiner.
+
+    Args:
+        model: the Refiner's chat model; ``None`` builds one from the context
+            (``refiner_model`` at ``base_url``, or the embedded model).
+        store: where guidelines are read and written (required at run time).
+        checkpointer: optional, to keep Refiner runs inspectable.
+        name: the graph's name in traces.
+
+    """
+    return build_refiner_builder(model).compile(checkpointer=checkpointer, store=store, name=name)
+
+
+graph = build_refiner_graph()
