@@ -1,0 +1,81 @@
+"""The CLI's failure modes: one clear message, a non-zero exit, the thread intact."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from langgraph_mediator import build_mediator_graph
+from langgraph_mediator.persistence import open_persistence
+
+
+def closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def run_cli(*args: str, env: dict[str, str], stdin: str = "") -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "langgraph_mediator.cli", *args],
+        input=stdin, capture_output=True, text=True, timeout=120, env=env, check=False,
+    )  # fmt: skip
+
+
+@pytest.fixture
+def unreachable_env() -> dict[str, str]:
+    return {
+        **os.environ,
+        "OPENAI_BASE_URL": f"http://127.0.0.1:{closed_port()}/v1",
+        "MEDIATOR_MAX_RETRIES": "0",
+        "COLUMNS": "200",
+    }
+
+
+def test_demo_with_unreachable_endpoint_names_the_setting(unreachable_env: dict[str, str]) -> None:
+    done = run_cli("demo", env=unreachable_env)
+    assert done.returncode == 2
+    assert "Cannot reach the model endpoint" in done.stdout
+    assert "OPENAI_BASE_URL" in done.stdout
+    assert "Traceback" not in done.stdout + done.stderr
+
+
+async def test_chat_with_unreachable_endpoint_keeps_the_thread(
+    unreachable_env: dict[str, str], tmp_path: Path
+) -> None:
+    db = str(tmp_path / "chat.sqlite")
+    done = run_cli("chat", "--db", db, "--thread", "t1", env=unreachable_env,
+                   stdin="Convert 20 degrees to Fahrenheit.\n")  # fmt: skip
+    assert done.returncode == 2
+    assert "OPENAI_BASE_URL" in done.stdout
+    async with open_persistence(db) as persistence:
+        graph = build_mediator_graph(checkpointer=persistence.checkpointer)
+        values = (await graph.aget_state({"configurable": {"thread_id": "t1"}})).values
+    assert [m.content for m in values["messages"]] == ["Convert 20 degrees to Fahrenheit."]
+    assert "ledger" not in values
+
+
+async def test_chat_rejects_blank_input_and_writes_nothing(
+    unreachable_env: dict[str, str], tmp_path: Path
+) -> None:
+    db = str(tmp_path / "chat.sqlite")
+    done = run_cli("chat", "--db", db, "--thread", "t2", env=unreachable_env, stdin="   \n/quit\n")
+    assert done.returncode == 0
+    assert "The message is empty" in done.stdout
+    assert "nothing was saved" in done.stdout
+    async with open_persistence(db) as persistence:
+        assert (
+            await persistence.checkpointer.aget_tuple({"configurable": {"thread_id": "t2"}}) is None
+        )
+
+
+def test_bad_policy_is_a_clear_error() -> None:
+    env = {**os.environ, "MEDIATOR_CLARIFY_POLICY": "sometimes", "OPENAI_BASE_URL": "http://x/v1"}
+    done = run_cli("demo", env=env)
+    assert done.returncode == 2
+    assert "clarification_policy" in done.stdout and "sometimes" in done.stdout

@@ -1,0 +1,136 @@
+"""The embedded model server, for real: start, a 3-turn conversation, the CLI demo, stop."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+from langgraph.checkpoint.memory import InMemorySaver
+from langgraph.store.memory import InMemoryStore
+
+from langgraph_mediator import MediatorContext, build_mediator_graph
+from langgraph_mediator.graphs.refiner import build_refiner_graph
+from langgraph_mediator.guidelines import current_version
+from langgraph_mediator.local_server import LOCAL_MODEL_ALIAS, LocalModelServer, bundled_model_path
+from langgraph_mediator.safety import guideline_problem
+from langgraph_mediator.session import MediatorSession
+from langgraph_mediator.state.refiner import MAX_GUIDELINES
+
+pytestmark = pytest.mark.integration
+
+SHARDS = (
+    "Write a Python function that returns the average of a list of numbers.",
+    "It should return 0 for an empty list.",
+    "No wait, raise a ValueError for an empty list instead.",
+)
+
+
+@pytest.fixture(scope="module")
+def server() -> LocalModelServer:
+    started = LocalModelServer(model_path=bundled_model_path()).start()
+    yield started
+    started.stop()
+
+
+def test_server_answers_health_check_and_lists_its_model(server: LocalModelServer) -> None:
+    models = httpx.get(f"{server.base_url}/models", timeout=5).json()
+    assert [m["id"] for m in models["data"]] == [LOCAL_MODEL_ALIAS]
+    assert 0 < server.started_in < 120
+
+
+async def test_three_turns_on_the_embedded_model_parse_every_structured_call(
+    server: LocalModelServer,
+) -> None:
+    graph = build_mediator_graph(checkpointer=InMemorySaver(), store=InMemoryStore())
+    context = MediatorContext(
+        base_url=server.base_url, clarification_policy="never", single_task=True, max_tokens=256
+    )
+    session = MediatorSession(graph, context)
+    for shard in SHARDS:
+        result = await session.send("local-3", shard)
+        assert result.usage is not None
+        assert result.usage["fallback"] is None, result.usage["fallback"]
+        nodes = [call["node"] for call in result.usage["calls"]]
+        assert nodes == ["detect_intent", "execute"]
+        assert all(call["prompt_tokens"] > 0 for call in result.usage["calls"])
+        assert result.reply.strip()
+        assert result.instruction.startswith("Task: ")
+        assert result.intent is not None and result.intent["goal"]
+    values = await session.state("local-3")
+    assert values["turn"] == 3
+    assert len(values["messages"]) == 6
+    assert values["ledger"], "three informative turns left the ledger empty"
+
+
+def test_server_stops_and_frees_its_port() -> None:
+    started = LocalModelServer(model_path=bundled_model_path()).start()
+    port = started.port
+    started.stop()
+    assert not started.running
+    with socket.socket() as sock:
+        assert sock.connect_ex(("127.0.0.1", port)) != 0
+
+
+def test_cli_demo_runs_end_to_end_on_the_embedded_model() -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OPENAI_")}
+    done = subprocess.run(
+        [sys.executable, "-m", "langgraph_mediator.cli", "demo"],
+        capture_output=True, text=True, timeout=600, env=env, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    out = done.stdout
+    assert "embedded model ready" in out
+    assert "turn 5" in out and "+R" in out
+    assert "model calls" in out
+
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "data"
+
+
+async def test_a_real_refine_run_completes_and_stores_a_valid_set(
+    server: LocalModelServer,
+) -> None:
+    store = InMemoryStore()
+    data = json.loads((EXAMPLES / "refine_pair.json").read_text())
+    refiner = build_refiner_graph(store=store)
+    out = await refiner.ainvoke(data, context=MediatorContext(base_url=server.base_url))
+    assert len(out["diagnoses"]) == 1
+    assert out["diagnoses"][0]["pair_id"] == "run-17|run-18"
+    assert len(out["guidelines"]) <= MAX_GUIDELINES
+    for guideline in out["guidelines"]:
+        assert guideline_problem(guideline["text"]) is None
+        assert guideline["provenance"] == ["run-17|run-18"]
+    current = await current_version(store, "alice")
+    if out["guidelines"]:
+        assert current is not None and current["version"] == out["version"] == 1
+        assert current["guidelines"] == out["guidelines"]
+    else:
+        assert current is None
+
+
+def test_cli_refine_history_and_rollback(server: LocalModelServer, tmp_path: Path) -> None:
+    env = {**os.environ, "OPENAI_BASE_URL": server.base_url, "COLUMNS": "200"}
+    db = str(tmp_path / "g.sqlite")
+
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "langgraph_mediator.cli", *args, "--user", "alice", "--db", db],
+            capture_output=True, text=True, timeout=300, env=env, check=False,
+        )  # fmt: skip
+
+    refined = cli("refine", "--runs", str(EXAMPLES / "runs.jsonl"))
+    assert refined.returncode == 0, refined.stdout + refined.stderr
+    assert "pairs: run-17|run-18" in refined.stdout
+    history = cli("guidelines", "history")
+    assert history.returncode == 0
+    saved = "saved as version 1" in refined.stdout
+    assert ("refine: run-17|run-18" in history.stdout) is saved
+    if saved:
+        rolled = cli("guidelines", "rollback")
+        assert rolled.returncode == 0 and "now version 2 (rollback to v0" in rolled.stdout

@@ -1,0 +1,40 @@
+"""langgraph.json exports graphs that load without a checkpointer or store."""
+
+from __future__ import annotations
+
+import importlib
+import json
+from pathlib import Path
+
+from langgraph.graph.state import CompiledStateGraph
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_every_exported_graph_loads_compiled_without_persistence() -> None:
+    config = json.loads((ROOT / "langgraph.json").read_text())
+    assert set(config["graphs"]) == {"mediator", "refiner"}
+    for name, target in config["graphs"].items():
+        module_path, _, attribute = target.partition(":")
+        assert not module_path.endswith(".py"), f"{name}: use a module path"
+        graph = getattr(importlib.import_module(module_path), attribute)
+        assert isinstance(graph, CompiledStateGraph)
+        assert graph.checkpointer is None and graph.store is None
+
+
+def test_mediator_graph_has_the_contract_nodes_and_edges() -> None:
+    from langgraph_mediator.graphs.mediator import graph
+
+    drawn = graph.get_graph()
+    assert set(drawn.nodes) == {
+        "__start__", "detect_intent", "clarify", "classify_feedback", "execute", "__end__",
+    }  # fmt: skip
+    edges = {(e.source, e.target) for e in drawn.edges}
+    assert edges == {
+        ("__start__", "detect_intent"),
+        ("detect_intent", "clarify"),
+        ("detect_intent", "classify_feedback"),
+        ("clarify", "__end__"),
+        ("classify_feedback", "execute"),
+        ("execute", "__end__"),
+    }
