@@ -9,14 +9,15 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
+from pathlib import Path
 from typing import Any
-
-from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
-from langchain_core.messages import AIMessage
 
 from langgraph_mediator import MediatorContext, build_mediator_graph
 from langgraph_mediator.persistence import open_persistence
 from langgraph_mediator.session import MediatorSession
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script: find tests/fakes.py
+from fakes import UNUSED_ENDPOINT, scripted, tool_reply  # noqa: E402
 
 SCRIPT: dict[int, tuple[str, dict[str, Any]]] = {
     1: ("Write a function that converts temperatures.",
@@ -32,24 +33,16 @@ SCRIPT: dict[int, tuple[str, dict[str, Any]]] = {
 }  # fmt: skip
 
 
-class ToolFake(GenericFakeChatModel):
-    """A fake whose bind_tools returns itself, so structured output can be scripted."""
-
-    def bind_tools(self, tools: Any, **kwargs: Any) -> Any:
-        return self
-
-
 async def main(db: str, thread_id: str, turn: int) -> None:
     text, reading = SCRIPT[turn]
-    call = {"name": "MediatorReading", "args": reading, "id": f"c{turn}", "type": "tool_call"}
-    mediator = ToolFake(messages=iter([AIMessage("", tool_calls=[call])]))
-    assistant = ToolFake(messages=iter([AIMessage(f"answer {turn}")]))
+    mediator = scripted(tool_reply("MediatorReading", reading))
+    assistant = scripted(f"answer {turn}")
     async with open_persistence(db) as persistence:
         graph = build_mediator_graph(
             assistant, mediator_model=mediator,
             checkpointer=persistence.checkpointer, store=persistence.store,
         )  # fmt: skip
-        context = MediatorContext(base_url="http://unused.invalid/v1", clarification_policy="never")
+        context = MediatorContext(base_url=UNUSED_ENDPOINT, clarification_policy="never")
         result = await MediatorSession(graph, context).send(thread_id, text)
     print(json.dumps({"reply": result.reply, "ledger": result.requirements}))
 

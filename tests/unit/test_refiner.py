@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
-from langchain_core.messages import AIMessage, BaseMessage, SystemMessage
+from fakes import UNUSED_ENDPOINT, scripted, tool_reply
+from langchain_core.messages import AIMessage, SystemMessage
 from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.store.memory import InMemoryStore
 
@@ -28,24 +28,7 @@ from langgraph_mediator.safety import guideline_problem
 from langgraph_mediator.state.refiner import Trajectory
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "data" / "refine_pair.json"
-CONTEXT = MediatorContext(base_url="http://unused.invalid/v1")
-
-
-class Scripted(GenericFakeChatModel):
-    """Replays scripted replies; bind_tools returns itself so structured output works."""
-
-    seen: list[list[BaseMessage]] = []
-
-    def bind_tools(self, tools: Any, **kwargs: Any) -> Any:
-        return self
-
-    def _generate(self, messages: list[BaseMessage], *args: Any, **kwargs: Any) -> Any:
-        self.seen.append(messages)
-        return super()._generate(messages, *args, **kwargs)
-
-
-def tool_reply(name: str, args: dict[str, Any]) -> AIMessage:
-    return AIMessage("", tool_calls=[{"name": name, "args": args, "id": "c", "type": "tool_call"}])
+CONTEXT = MediatorContext(base_url=UNUSED_ENDPOINT)
 
 
 def diagnosis(turn: int = 2) -> AIMessage:
@@ -58,10 +41,6 @@ def diagnosis(turn: int = 2) -> AIMessage:
 
 def proposal(*texts: str) -> AIMessage:
     return tool_reply("Proposal", {"guidelines": [{"text": t, "diagnosis": 1} for t in texts]})
-
-
-def scripted(*replies: AIMessage) -> Scripted:
-    return Scripted(messages=iter(replies), seen=[])
 
 
 def example_input(user_id: str = "alice") -> dict[str, Any]:
@@ -153,7 +132,7 @@ async def test_user_a_guidelines_never_reach_user_b() -> None:
         await graph.ainvoke(
             {"messages": [("user", "Paint my room.")]},
             {"configurable": {"thread_id": user}},
-            context=MediatorContext(user_id=user, base_url="http://unused.invalid/v1"),
+            context=MediatorContext(user_id=user, base_url=UNUSED_ENDPOINT),
         )
         system = mediator.seen[0][0]
         assert isinstance(system, SystemMessage)

@@ -1,0 +1,85 @@
+"""Scripted chat models for unit tests (and the resume worker's subprocesses).
+
+A :class:`ScriptedChatModel` replays the replies it is given, one per call, and
+records every prompt it saw. Its ``bind_tools`` returns itself, so
+``with_structured_output(method="function_calling")`` parses whatever tool call
+the script holds: scripting a reply scripts the structured output.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
+from langchain_core.messages import AIMessage, BaseMessage
+from langchain_core.messages.ai import UsageMetadata
+
+UNUSED_ENDPOINT = "http://unused.invalid/v1"
+"""A base_url that keeps MediatorContext from starting the embedded server."""
+
+
+class ScriptedChatModel(GenericFakeChatModel):
+    """Replays scripted replies in order and records each prompt in ``seen``."""
+
+    seen: list[list[BaseMessage]] = []
+
+    def bind_tools(self, tools: Any, **kwargs: Any) -> Any:
+        return self
+
+    def _generate(self, messages: list[BaseMessage], *args: Any, **kwargs: Any) -> Any:
+        self.seen.append(list(messages))
+        return super()._generate(messages, *args, **kwargs)
+
+
+def scripted(*replies: AIMessage | str) -> ScriptedChatModel:
+    """A fresh scripted model (its own ``seen`` list) replaying ``replies``."""
+    messages: Iterable[AIMessage | str] = iter(replies)
+    return ScriptedChatModel(messages=messages, seen=[])
+
+
+def usage(prompt: int, completion: int) -> UsageMetadata:
+    """Token counts as a provider would report them on a reply."""
+    return UsageMetadata(
+        input_tokens=prompt, output_tokens=completion, total_tokens=prompt + completion
+    )
+
+
+def tool_reply(
+    name: str, args: dict[str, Any], *, tokens: tuple[int, int] | None = None
+) -> AIMessage:
+    """A reply that calls tool ``name`` with ``args`` (how structured output arrives)."""
+    return AIMessage(
+        "",
+        tool_calls=[{"name": name, "args": args, "id": f"call-{name}", "type": "tool_call"}],
+        usage_metadata=usage(*tokens) if tokens else None,
+    )
+
+
+def reading(
+    feedback: str,
+    *,
+    goal: str = "Convert a temperature.",
+    task_type: str = "math",
+    new: list[str] | None = None,
+    changes: list[dict[str, str]] | None = None,
+    missing: list[str] | None = None,
+    question: str = "",
+    tokens: tuple[int, int] | None = None,
+) -> AIMessage:
+    """A scripted MediatorReading tool call."""
+    return tool_reply(
+        "MediatorReading",
+        {
+            "task_type": task_type, "goal": goal, "feedback": feedback,
+            "new_requirements": new or [], "changes": changes or [],
+            "missing_information": missing or [], "clarifying_question": question,
+        },
+        tokens=tokens,
+    )  # fmt: skip
+
+
+def supersede(requirement_id: str, replacement: str, reason: str = "") -> dict[str, str]:
+    """One change of a correction reading."""
+    return {"requirement_id": requirement_id, "action": "supersede",
+            "replacement": replacement, "reason": reason}  # fmt: skip
