@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import asyncio
 
+from langchain.agents import create_agent
 from langchain_core.tools import tool
 from langgraph.checkpoint.memory import InMemorySaver
-from langgraph.prebuilt import create_react_agent
 
 from langgraph_mediator import MediatorContext, build_mediator_graph
 from langgraph_mediator.models import abuild_chat_model
@@ -33,7 +33,7 @@ def paint_cans(wall_area_m2: float, coats: int, coverage_m2_per_can: float) -> i
 async def main() -> None:
     context = MediatorContext(clarification_policy="never")
     assistant_model = await abuild_chat_model(context, context.assistant_model)
-    agent = create_react_agent(assistant_model, [paint_cans])
+    agent = create_agent(assistant_model, [paint_cans])
     graph = build_mediator_graph(executor=agent, checkpointer=InMemorySaver())
     session = MediatorSession(graph, context)
     for shard in (

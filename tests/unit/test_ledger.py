@@ -1,0 +1,82 @@
+"""The requirement ledger: corrections supersede exactly what they name, confirmations nothing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from langgraph_mediator.state import MediatorReading, Requirement, apply_reading
+from langgraph_mediator.state.ledger import active_requirements, format_ledger
+
+
+def read(feedback: str, **fields: Any) -> MediatorReading:
+    return MediatorReading(task_type="math", goal="Convert.", feedback=feedback, **fields)  # type: ignore[arg-type]
+
+
+def ledger_of(*texts: str, task: int = 1) -> list[Requirement]:
+    return [
+        Requirement(id=f"R{i}", text=t, turn=i, task=task, status="active")
+        for i, t in enumerate(texts, 1)
+    ]
+
+
+def test_new_information_adds_and_skips_duplicates() -> None:
+    ledger, delta = apply_reading(
+        ledger_of("Input is 20."),
+        read("new_information", new_requirements=["Output in Kelvin.", "input is 20"]),
+        turn=2, task=1,
+    )  # fmt: skip
+    assert [r["text"] for r in ledger] == ["Input is 20.", "Output in Kelvin."]
+    assert delta["added"] == ["R2"] and delta["feedback"] == "new_information"
+    assert ledger[1]["turn"] == 2 and ledger[1]["status"] == "active"
+
+
+def test_correction_supersedes_exactly_the_named_requirement() -> None:
+    before = ledger_of("Input is 20.", "Input is in Fahrenheit.", "Round to 1 decimal.")
+    change = {"requirement_id": "R2", "action": "supersede",
+              "replacement": "Input is in Celsius.", "reason": "user said Celsius"}  # fmt: skip
+    ledger, delta = apply_reading(before, read("correction", changes=[change]), turn=4, task=1)
+    status = {r["id"]: r["status"] for r in ledger}
+    assert status == {"R1": "active", "R2": "superseded", "R3": "active", "R4": "active"}
+    assert ledger[1]["superseded_by"] == "R4" and ledger[1]["reason"] == "user said Celsius"
+    assert ledger[3]["text"] == "Input is in Celsius."
+    assert delta["superseded"] == ["R2"] and delta["added"] == ["R4"]
+    assert before[1]["status"] == "active", "the input ledger is not mutated"
+
+
+def test_retraction_and_invented_ids() -> None:
+    changes = [
+        {"requirement_id": "R1", "action": "retract", "reason": "not needed"},
+        {"requirement_id": "R9", "action": "supersede", "replacement": "x"},
+    ]
+    ledger, delta = apply_reading(
+        ledger_of("Use a loop.", "Return a list."), read("correction", changes=changes),
+        turn=3, task=1,
+    )  # fmt: skip
+    assert [r["status"] for r in ledger] == ["retracted", "active"]
+    assert delta["retracted"] == ["R1"] and delta["ignored"] == ["R9"]
+    assert len(ledger) == 2
+
+
+def test_a_correction_cannot_touch_another_tasks_requirements() -> None:
+    old = ledger_of("Old task requirement.", task=1)
+    change = {"requirement_id": "R1", "action": "retract"}
+    ledger, delta = apply_reading(old, read("correction", changes=[change]), turn=5, task=2)
+    assert ledger[0]["status"] == "active" and delta["ignored"] == ["R1"]
+
+
+def test_confirmation_changes_nothing_even_if_the_model_lists_requirements() -> None:
+    before = ledger_of("Input is 20.")
+    ledger, delta = apply_reading(
+        before, read("confirmation", new_requirements=["Something invented."]), turn=2, task=1
+    )
+    assert ledger == before
+    assert delta == {"feedback": "confirmation", "added": [], "superseded": [],
+                     "retracted": [], "ignored": []}  # fmt: skip
+
+
+def test_active_requirements_and_format() -> None:
+    ledger = ledger_of("A.", "B.") + ledger_of("C.", task=2)
+    ledger[1]["status"] = "superseded"
+    assert [r["text"] for r in active_requirements(ledger, 1)] == ["A."]
+    assert format_ledger(active_requirements(ledger, 1)) == "[R1] A."
+    assert format_ledger([]) == "(none yet)"
