@@ -1,0 +1,105 @@
+"""Endpoint errors name the setting to change; the context validates and reads the environment."""
+
+from __future__ import annotations
+
+import asyncio
+
+import httpx
+import openai
+import pytest
+
+from langgraph_mediator import MediatorContext
+from langgraph_mediator.errors import ModelEndpointError
+from langgraph_mediator.models import build_chat_model, endpoint_error, guarded_call
+
+REQUEST = httpx.Request("POST", "http://endpoint.test/v1/chat/completions")
+
+
+def status_error(cls: type[openai.APIStatusError], code: int) -> openai.APIStatusError:
+    return cls("failed", response=httpx.Response(code, request=REQUEST), body=None)
+
+
+@pytest.mark.parametrize(
+    ("exc", "setting"),
+    [
+        (openai.APIConnectionError(request=REQUEST), "OPENAI_BASE_URL"),
+        (openai.APITimeoutError(request=REQUEST), "MEDIATOR_TIMEOUT"),
+        (status_error(openai.AuthenticationError, 401), "OPENAI_API_KEY"),
+        (status_error(openai.PermissionDeniedError, 403), "OPENAI_API_KEY"),
+        (status_error(openai.NotFoundError, 404), "MEDIATOR_MODEL"),
+        (status_error(openai.InternalServerError, 500), "HTTP 500"),
+    ],
+)
+def test_endpoint_errors_name_the_setting(exc: Exception, setting: str) -> None:
+    translated = endpoint_error(exc, "http://endpoint.test/v1")
+    assert isinstance(translated, ModelEndpointError)
+    assert setting in str(translated) and "http://endpoint.test/v1" in str(translated)
+
+
+def test_other_errors_are_not_translated() -> None:
+    assert endpoint_error(ValueError("x"), None) is None
+
+
+async def test_guarded_call_raises_the_clear_error_and_times_success() -> None:
+    async def down() -> None:
+        raise openai.APIConnectionError(request=REQUEST)
+
+    with pytest.raises(ModelEndpointError, match="embedded local model server"):
+        await guarded_call(down, base_url=None)
+
+    async def up() -> str:
+        return "ok"
+
+    result, seconds = await guarded_call(up, base_url=None)
+    assert result == "ok" and seconds >= 0
+
+
+def test_context_reads_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MEDIATOR_USER_ID", "carol")
+    monkeypatch.setenv("OPENAI_BASE_URL", "http://env.test/v1")
+    monkeypatch.setenv("MEDIATOR_MODEL", "m1")
+    monkeypatch.setenv("MEDIATOR_CLARIFY_POLICY", "never")
+    monkeypatch.setenv("MEDIATOR_MAX_QUESTIONS", "5")
+    monkeypatch.setenv("MEDIATOR_SINGLE_TASK", "true")
+    context = MediatorContext()
+    assert (context.user_id, context.base_url, context.clarification_policy) == (
+        "carol", "http://env.test/v1", "never",
+    )  # fmt: skip
+    assert context.mediator_model == context.assistant_model == context.refiner_model == "m1"
+    assert context.max_questions_per_task == 5 and context.single_task
+
+
+def test_context_rejects_bad_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MEDIATOR_CLARIFY_POLICY", "sometimes")
+    with pytest.raises(ValueError, match="MEDIATOR_CLARIFY_POLICY"):
+        MediatorContext()
+    monkeypatch.delenv("MEDIATOR_CLARIFY_POLICY")
+    with pytest.raises(ValueError, match="assistant_input"):
+        MediatorContext(assistant_input="everything")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="max_questions_per_task"):
+        MediatorContext(max_questions_per_task=-1)
+    with pytest.raises(ValueError, match="user_id"):
+        MediatorContext(user_id="  ")
+
+
+def test_context_from_runtime_accepts_none_dicts_and_instances() -> None:
+    assert isinstance(MediatorContext.from_runtime(None), MediatorContext)
+    from_dict = MediatorContext.from_runtime({"user_id": "dan", "not_a_field": 1})
+    assert from_dict.user_id == "dan"
+    instance = MediatorContext(user_id="eve")
+    assert MediatorContext.from_runtime(instance) is instance
+
+
+def test_chat_models_are_built_for_the_configured_endpoint_and_cached_per_loop() -> None:
+    context = MediatorContext(base_url="http://endpoint.test/v1", api_key="k", max_tokens=77)
+    loop_a, loop_b = asyncio.new_event_loop(), asyncio.new_event_loop()
+    try:
+        model = build_chat_model(context, "gpt-x", loop=loop_a)
+        assert model.model_name == "gpt-x"
+        assert str(model.openai_api_base) == "http://endpoint.test/v1"
+        assert model.extra_body == {"max_tokens": 77}
+        assert build_chat_model(context, "gpt-x", loop=loop_a) is model
+        assert build_chat_model(context, "gpt-x", loop=loop_b) is not model
+    finally:
+        loop_a.close()
+        loop_b.close()
