@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+import httpx
+import openai
 from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.messages.ai import UsageMetadata
@@ -29,6 +31,17 @@ class ScriptedChatModel(GenericFakeChatModel):
 
     def _generate(self, messages: list[BaseMessage], *args: Any, **kwargs: Any) -> Any:
         self.seen.append(list(messages))
+        return super()._generate(messages, *args, **kwargs)
+
+
+class FlakyModel(ScriptedChatModel):
+    """Fails as an unreachable endpoint while ``down`` is set, else replays its script."""
+
+    down: bool = True
+
+    def _generate(self, messages: list[BaseMessage], *args: Any, **kwargs: Any) -> Any:
+        if self.down:
+            raise openai.APIConnectionError(request=httpx.Request("POST", UNUSED_ENDPOINT))
         return super()._generate(messages, *args, **kwargs)
 
 

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-import httpx
-import openai
 import pytest
-from fakes import UNUSED_ENDPOINT, ScriptedChatModel, reading, scripted
+from fakes import UNUSED_ENDPOINT, FlakyModel, ScriptedChatModel, reading, scripted
 from langgraph.checkpoint.memory import InMemorySaver
 
 from langgraph_mediator import (
@@ -18,17 +16,6 @@ from langgraph_mediator import (
     build_mediator_graph,
 )
 from langgraph_mediator.session import MediatorSession
-
-
-class FlakyModel(ScriptedChatModel):
-    """Raises a connection error while ``down`` is set, else replays its script."""
-
-    down: bool = True
-
-    def _generate(self, messages: Any, *args: Any, **kwargs: Any) -> Any:
-        if self.down:
-            raise openai.APIConnectionError(request=httpx.Request("POST", UNUSED_ENDPOINT))
-        return super()._generate(messages, *args, **kwargs)
 
 
 def session_for(

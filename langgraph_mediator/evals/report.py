@@ -1,0 +1,180 @@
+"""The benchmark's report: a markdown table per setting and family, and PNG plots.
+
+Written to the run directory: ``report.md``, ``summary.json``,
+``score_by_family.png`` (P per setting per task family), ``metrics.png``
+(P / A90 / U90_10 bars per setting) and ``recovery.png`` (how much of the
+FULL-to-SHARDED gap each mediated setting wins back).
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")  # files only: no display on servers and CI
+import matplotlib.pyplot as plt  # noqa: E402
+
+from langgraph_mediator.evals.conversation import MEDIATED, ConversationResult, Setting  # noqa: E402
+from langgraph_mediator.evals.metrics import SettingSummary, gap_recovery, summarize  # noqa: E402
+
+
+def summaries(
+    results: Sequence[ConversationResult], settings: Sequence[str], families: bool = False
+) -> dict[str, dict[str, SettingSummary]]:
+    """``{family or "all": {setting: summary}}`` over the results given."""
+    groups: dict[str, dict[str, list[ConversationResult]]] = defaultdict(lambda: defaultdict(list))
+    for result in results:
+        groups["all"][result.setting].append(result)
+        if families:
+            groups[result.family][result.setting].append(result)
+    return {
+        group: {s: summarize(s, by[s]) for s in settings if by.get(s)}
+        for group, by in groups.items()
+    }
+
+
+def recoveries(table: dict[str, SettingSummary]) -> dict[str, float | None]:
+    """Gap recovery of every mediated setting present, against FULL and SHARDED."""
+    full, sharded = table.get(Setting.FULL), table.get(Setting.SHARDED)
+    if full is None or sharded is None:
+        return {}
+    return {
+        s: gap_recovery(full.performance, sharded.performance, table[s].performance)
+        for s in table
+        if s in MEDIATED
+    }
+
+
+def _fmt(value: float | None, pct: bool = False) -> str:
+    if value is None:
+        return "n/a"
+    return f"{100 * value:.0f}%" if pct else f"{value:.1f}"
+
+
+def markdown_table(table: dict[str, SettingSummary]) -> str:
+    """One row per setting: quality, reliability and cost."""
+    head = (
+        "| setting | tasks | conv. | P | A90 | U90_10 | calls/turn | prompt tok/turn "
+        "| turns/conv. | clarif. rate | errors | judged |\n"
+        "|---|---|---|---|---|---|---|---|---|---|---|---|"
+    )
+    rows = [
+        f"| {s.setting} | {s.tasks} | {s.conversations} | {s.performance:.1f} | "
+        f"{s.aptitude:.1f} | {s.unreliability:.1f} | {s.calls_per_turn:.2f} | "
+        f"{s.prompt_tokens_per_turn:.0f} | {s.turns_per_conversation:.1f} | "
+        f"{100 * s.clarification_rate:.0f}% | {s.errors} | {s.judged} |"
+        for s in table.values()
+    ]
+    return "\n".join([head, *rows])
+
+
+def family_table(groups: dict[str, dict[str, SettingSummary]], settings: Sequence[str]) -> str:
+    """P per task family (rows) and setting (columns)."""
+    families = sorted(g for g in groups if g != "all")
+    lines = ["| family | " + " | ".join(settings) + " |", "|---" * (len(settings) + 1) + "|"]
+    for family in families:
+        cells = [
+            _fmt(groups[family][s].performance) if s in groups[family] else "-" for s in settings
+        ]
+        lines.append(f"| {family} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def plot_family_scores(
+    groups: dict[str, dict[str, SettingSummary]], settings: Sequence[str], path: Path
+) -> None:
+    """Grouped bars: P per family, one bar per setting."""
+    families = sorted(g for g in groups if g != "all") or ["all"]
+    width = 0.8 / max(len(settings), 1)
+    fig, ax = plt.subplots(figsize=(max(6, 1.6 * len(families)), 4))
+    for i, setting in enumerate(settings):
+        values = [groups[f][setting].performance if setting in groups[f] else 0 for f in families]
+        ax.bar([x + i * width for x in range(len(families))], values, width, label=setting)
+    ax.set_xticks([x + width * (len(settings) - 1) / 2 for x in range(len(families))], families)
+    ax.set_ylabel("P (mean score, 0-100)")
+    ax.set_ylim(0, 100)
+    ax.set_title("Score per task family and setting")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def plot_metrics(table: dict[str, SettingSummary], path: Path) -> None:
+    """P, A90 and U90_10 per setting."""
+    names = list(table)
+    fig, ax = plt.subplots(figsize=(max(6, 1.2 * len(names)), 4))
+    for i, (label, attr) in enumerate(
+        (("P", "performance"), ("A90", "aptitude"), ("U90_10", "unreliability"))
+    ):
+        values = [getattr(table[n], attr) for n in names]
+        ax.bar([x + i * 0.27 for x in range(len(names))], values, 0.27, label=label)
+    ax.set_xticks([x + 0.27 for x in range(len(names))], names, fontsize=8)
+    ax.set_ylim(0, 100)
+    ax.set_title("Performance, aptitude and unreliability")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def plot_recovery(recovered: dict[str, float | None], path: Path) -> None:
+    """Share of the FULL-SHARDED gap recovered by each mediated setting."""
+    fig, ax = plt.subplots(figsize=(5, 3.5))
+    names = list(recovered) or ["(needs FULL, SHARDED, MEDIATOR)"]
+    values = [100 * (recovered.get(n) or 0.0) for n in names]
+    ax.bar(names, values, color="tab:green")
+    ax.axhline(0, color="black", linewidth=0.8)
+    ax.set_ylabel("gap recovered (%)")
+    ax.set_title("(MEDIATOR - SHARDED) / (FULL - SHARDED)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def write_report(
+    out_dir: Path,
+    results: Sequence[ConversationResult],
+    settings: Sequence[str],
+    *,
+    header: dict[str, Any],
+    extra_sections: Sequence[str] = (),
+) -> Path:
+    """Write report.md, summary.json and the plots; return the report's path."""
+    groups = summaries(results, settings, families=True)
+    overall = groups.get("all", {})
+    recovered = recoveries(overall)
+    plot_family_scores(groups, list(overall), out_dir / "score_by_family.png")
+    plot_metrics(overall, out_dir / "metrics.png")
+    plot_recovery(recovered, out_dir / "recovery.png")
+    lines = [f"# Sharded-conversation benchmark: {header.get('run', out_dir.name)}", ""]
+    lines += [f"- **{k}**: {v}" for k, v in header.items()]
+    lines += ["", "## All tasks", "", markdown_table(overall), ""]
+    if recovered:
+        lines += [
+            "Gap recovery (MEDIATOR - SHARDED) / (FULL - SHARDED): "
+            + ", ".join(f"{k} {_fmt(v, pct=True)}" for k, v in recovered.items()),
+            "",
+        ]
+    lines += ["## P per task family", "", family_table(groups, list(overall)), ""]
+    lines += [*extra_sections]
+    lines += [
+        "",
+        "![score by family](score_by_family.png)",
+        "![metrics](metrics.png)",
+        "![recovery](recovery.png)",
+        "",
+    ]
+    path = out_dir / "report.md"
+    path.write_text("\n".join(lines), encoding="utf-8")
+    summary = {g: {s: asdict(v) for s, v in t.items()} for g, t in groups.items()}
+    (out_dir / "summary.json").write_text(
+        json.dumps({"header": header, "summary": summary, "recovery": recovered}, indent=1)
+    )
+    return path
