@@ -1,4 +1,4 @@
-"""The ``mediator`` command: ``chat``, ``demo``, ``refine`` and ``guidelines``.
+"""The ``mediator`` command: ``chat``, ``demo``, ``refine``, ``guidelines`` and ``eval``.
 
 Each turn prints what the Mediator did (intent, feedback kind, ledger change,
 explicit instruction) before the reply. Errors end with one clear message and a
@@ -15,6 +15,7 @@ from collections.abc import Sequence
 
 from rich.console import Console
 
+from langgraph_mediator.cli_eval import add_eval_command, run_eval
 from langgraph_mediator.cli_guidelines import add_commands, run_guidelines, run_refine
 from langgraph_mediator.demo import play_demo
 from langgraph_mediator.errors import InvalidMessageError, MediatorError
@@ -42,6 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--db", default=MEMORY, help="SQLite path or postgresql:// URL")
     demo.add_argument("--thread", default=None, help="thread id (default: a new one)")
     add_commands(commands)
+    add_eval_command(commands)
     for sub in (chat, demo):
         sub.add_argument("--user", help="user id whose guidelines apply (MEDIATOR_USER_ID)")
         sub.add_argument("--policy", choices=["never", "when_missing", "always"],
@@ -130,6 +132,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(run_refine(args, console))
         if args.command == "guidelines":
             return asyncio.run(run_guidelines(args, console))
+        if args.command == "eval":
+            start_model_server(MediatorContext())
+            return asyncio.run(run_eval(args, console))
         return asyncio.run({"chat": run_chat, "demo": run_demo}[args.command](args))
     except (MediatorError, ValueError, LookupError) as exc:
         console.print(f"[bold red]error:[/bold red] {exc}")
