@@ -7,7 +7,8 @@ each later one adds one requirement). Per family, the fields the checkers need:
 * math: ``answer`` ending in ``#### N``; fully specified text in ``question``.
 * code: ``test`` (a ``check(candidate)`` function), ``metadata.func_name``;
   fully specified text in ``prompt`` (a signature and docstring) or
-  ``fully_specified_question``.
+  ``fully_specified_question``; the authored set adds ``canonical_solution``
+  (a whole function that passes ``test``).
 * actions: ``function`` (JSON schemas of the callable functions) and
   ``reference_answer`` (``[{name: {param: [accepted values]}}]``); fully
   specified text in ``fully_specified_question`` (a string, or BFCL's nested
