@@ -13,6 +13,7 @@ from typing import Any, Literal
 from langchain_core.messages import HumanMessage
 from langchain_core.runnables import RunnableConfig
 from langgraph.graph.state import CompiledStateGraph
+from langgraph.types import Command
 
 from langgraph_mediator.errors import ThreadOwnershipError
 from langgraph_mediator.messages import validate_user_message
@@ -31,6 +32,7 @@ class TurnResult:
     """What one turn did, read from the thread state after it."""
 
     kind: Literal["answer", "clarification"]
+    """``clarification`` when the turn ended with (or paused on) a question."""
     reply: str
     intent: Intent | None
     delta: LedgerDelta | None
@@ -38,14 +40,21 @@ class TurnResult:
     instruction: str
     usage: TurnUsage | None
     notes: list[str] = field(default_factory=list)
+    awaiting_answer: bool = False
+    """The run is paused on the question (``interrupt`` mode): the next send resumes it."""
 
     @classmethod
     def from_state(cls, values: dict[str, Any]) -> TurnResult:
-        """Summarise the state the turn left."""
+        """Summarise the state the turn left (``values`` as ``ainvoke`` returns them)."""
         clarified = bool(values.get("should_clarify"))
+        paused = values.get("__interrupt__") or ()
+        if paused:
+            reply = str(paused[0].value.get("question", ""))
+        else:
+            reply = str(values["messages"][-1].content) if values.get("messages") else ""
         return cls(
             kind="clarification" if clarified else "answer",
-            reply=str(values["messages"][-1].content) if values.get("messages") else "",
+            reply=reply,
             intent=values.get("intent"),
             delta=values.get("ledger_delta"),
             requirements=active_requirements(
@@ -54,6 +63,7 @@ class TurnResult:
             instruction=values.get("instruction", ""),
             usage=values.get("turn_usage"),
             notes=list(values.get("mediator_notes", [])),
+            awaiting_answer=bool(paused),
         )
 
 
@@ -74,8 +84,16 @@ class MediatorSession:
         snapshot = await self.graph.aget_state(self._config(thread_id))
         return dict(snapshot.values)
 
+    async def awaiting_answer(self, thread_id: str) -> bool:
+        """Whether the thread's run is paused on a clarifying question."""
+        snapshot = await self.graph.aget_state(self._config(thread_id))
+        return bool(snapshot.interrupts)
+
     async def send(self, thread_id: str, text: str | bytes) -> TurnResult:
         """Validate ``text``, check the thread belongs to this user, run one turn.
+
+        If the thread is paused on a question (``interrupt`` mode), ``text`` is
+        the answer and resumes that run with ``Command(resume=text)``.
 
         Raises:
             InvalidMessageError: empty, whitespace-only, oversized or non-UTF-8
@@ -91,9 +109,9 @@ class MediatorSession:
             raise ThreadOwnershipError(
                 f"Thread {thread_id!r} belongs to another user; start a new thread."
             )
-        values = await self.graph.ainvoke(
-            {"messages": [HumanMessage(message)]},
-            self._config(thread_id),
-            context=self.context,
-        )
+        if await self.awaiting_answer(thread_id):
+            turn_input: Any = Command(resume=message)
+        else:
+            turn_input = {"messages": [HumanMessage(message)]}
+        values = await self.graph.ainvoke(turn_input, self._config(thread_id), context=self.context)
         return TurnResult.from_state(values)

@@ -1,6 +1,7 @@
 """The mediator graph: one user turn, from intent to an explicit instruction to an answer.
 
 START -> detect_intent -> clarify -> END                (underspecified: ask, end turn)
+                       |          -> detect_intent      (interrupt mode: the answer)
                        -> classify_feedback -> execute -> END
 
 ``graph`` is compiled without checkpointer or store for ``langgraph.json``
@@ -12,6 +13,7 @@ from __future__ import annotations
 from typing import Literal
 
 from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import HumanMessage
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.graph import END, START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
@@ -32,6 +34,12 @@ def route_after_intent(state: MediatorState) -> Literal["clarify", "classify_fee
     return "clarify" if state.get("should_clarify") else "classify_feedback"
 
 
+def route_after_clarify(state: MediatorState) -> Literal["detect_intent", "__end__"]:
+    """Read the answer at once when the user gave it in this run (``interrupt`` mode)."""
+    messages = state.get("messages", [])
+    return "detect_intent" if messages and isinstance(messages[-1], HumanMessage) else "__end__"
+
+
 def build_mediator_builder(
     executor: Executor | None = None, *, mediator_model: BaseChatModel | None = None
 ) -> StateGraph[MediatorState, MediatorContext, InputState, MediatorState]:
@@ -43,7 +51,7 @@ def build_mediator_builder(
     builder.add_node("execute", make_execute(executor))
     builder.add_edge(START, "detect_intent")
     builder.add_conditional_edges("detect_intent", route_after_intent)
-    builder.add_edge("clarify", END)
+    builder.add_conditional_edges("clarify", route_after_clarify)
     builder.add_edge("classify_feedback", "execute")
     builder.add_edge("execute", END)
     return builder
@@ -64,7 +72,7 @@ def build_mediator_graph(
             context; otherwise a chat model, a Runnable taking messages, or a
             compiled graph with a ``messages`` key (e.g. a ReAct agent).
         mediator_model: the Mediator's chat model; ``None`` builds one from the
-            context. It must support ``with_structured_output(method="function_calling")``.
+            context. It must support tool calling (``bind_tools`` with a forced ``tool_choice``).
         checkpointer: where threads are saved (see :mod:`langgraph_mediator.persistence`).
         store: where per-user guidelines are read from.
         name: the graph's name in traces.

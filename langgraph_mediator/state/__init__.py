@@ -1,6 +1,11 @@
 """State, context and structured-output schemas of the mediator graph."""
 
-from langgraph_mediator.state.context import AssistantInput, ClarificationPolicy, MediatorContext
+from langgraph_mediator.state.context import (
+    AssistantInput,
+    ClarificationMode,
+    ClarificationPolicy,
+    MediatorContext,
+)
 from langgraph_mediator.state.ledger import (
     LedgerDelta,
     Requirement,
@@ -19,6 +24,7 @@ from langgraph_mediator.state.reading import FeedbackKind, MediatorReading, Requ
 
 __all__ = [
     "AssistantInput",
+    "ClarificationMode",
     "ClarificationPolicy",
     "FeedbackKind",
     "InputState",

@@ -20,6 +20,15 @@ ClarificationPolicy = Literal["never", "when_missing", "always"]
 * ``always``: ask on every turn until the per-task budget is spent.
 """
 
+ClarificationMode = Literal["end_turn", "interrupt"]
+"""How a clarifying question reaches the user.
+
+* ``end_turn``: the question is the turn's reply and the run ends; the user's
+  next message (a new run) is read as the answer. Works with any client.
+* ``interrupt``: the run pauses with ``interrupt()``; the app resumes the same
+  run with ``Command(resume=answer)`` and the turn goes on to an answer.
+"""
+
 AssistantInput = Literal["instruction", "instruction_and_history"]
 """What the Assistant receives: the explicit instruction alone (the paper's
 setting and the default), or the raw conversation followed by the instruction."""
@@ -88,6 +97,10 @@ class MediatorContext:
         default_factory=lambda: _policy_from_env(),
         metadata={"description": "never | when_missing | always."},
     )
+    clarification_mode: ClarificationMode = field(
+        default_factory=lambda: _env("MEDIATOR_CLARIFICATION_MODE", "end_turn"),  # type: ignore[arg-type,return-value]
+        metadata={"description": "end_turn | interrupt: end the turn with the question, or pause."},
+    )
     max_questions_per_task: int = field(
         default_factory=lambda: _env_int("MEDIATOR_MAX_QUESTIONS", 2),
         metadata={
@@ -130,6 +143,11 @@ class MediatorContext:
             raise ValueError(
                 f"clarification_policy must be one of {get_args(ClarificationPolicy)}, "
                 f"got {self.clarification_policy!r} (env MEDIATOR_CLARIFY_POLICY)"
+            )
+        if self.clarification_mode not in get_args(ClarificationMode):
+            raise ValueError(
+                f"clarification_mode must be one of {get_args(ClarificationMode)}, "
+                f"got {self.clarification_mode!r} (env MEDIATOR_CLARIFICATION_MODE)"
             )
         if self.assistant_input not in get_args(AssistantInput):
             raise ValueError(

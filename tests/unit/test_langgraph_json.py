@@ -35,6 +35,7 @@ def test_mediator_graph_has_the_contract_nodes_and_edges() -> None:
         ("detect_intent", "clarify"),
         ("detect_intent", "classify_feedback"),
         ("clarify", "__end__"),
+        ("clarify", "detect_intent"),
         ("classify_feedback", "execute"),
         ("execute", "__end__"),
     }
