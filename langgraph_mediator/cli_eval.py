@@ -84,8 +84,8 @@ def add_eval_command(commands: Any) -> None:
     ev.add_argument("--cache", type=Path, help="response cache (default OUT/.cache.sqlite)")
     ev.add_argument(
         "--db",
-        help="where MEDIATOR+REFINER keeps guidelines: SQLite path or "
-        "postgresql:// URL (default: in memory)",
+        help="where MEDIATOR threads and MEDIATOR+REFINER guidelines are kept: SQLite path "
+        "or postgresql:// URL (default: in memory)",
     )
     ev.add_argument(
         "--offline",
@@ -195,6 +195,7 @@ async def run_eval(args: argparse.Namespace, console: Console) -> int:
     async with open_persistence(args.db or ":memory:") as persistence:
         store = persistence.store if args.db else InMemoryStore()
         env = await build_environment(args, cache, store)
+        env.checkpointer = persistence.checkpointer if args.db else None
         model = str(getattr(env.assistant, "model_name", "model"))
         run_name = args.run or default_run_name(args, tasks, model)
         out_dir = args.out / run_name

@@ -18,13 +18,16 @@ from __future__ import annotations
 
 import json
 import time
+import uuid
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Any
 
+import openai
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 from langchain_core.runnables import Runnable, RunnableLambda
+from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.store.base import BaseStore
 
@@ -111,6 +114,8 @@ class EvalEnvironment:
     simulator: RuleBasedSimulator = field(default_factory=RuleBasedSimulator)
     context: MediatorContext = field(default_factory=MediatorContext)
     store: BaseStore | None = None
+    checkpointer: BaseCheckpointSaver[str] | None = None
+    """Where MEDIATOR threads are saved (``None``: in memory, one saver per conversation)."""
     refiner_user: str = "eval-refiner"
     extra_turns: int = 4
     """Turns allowed beyond one per shard (answers to the assistant's questions)."""
@@ -163,14 +168,19 @@ class ConversationRunner:
         self.history: list[BaseMessage] = []
         self.last_check: CheckResult | None = None
         self.graph: Any = None
+        self.thread_id = ""
 
     async def run(self) -> ConversationResult:
-        """Play the conversation; endpoint and mediator errors are recorded, not raised."""
+        """Play the conversation; endpoint and mediator errors are recorded, not raised.
+
+        A request the endpoint rejects (e.g. a prompt over the model's context
+        window) is recorded too, so the conversation still counts, as a failure.
+        """
         began = time.perf_counter()
         try:
             await self._play()
             await self._final_check()
-        except (MediatorError, ValueError, TypeError) as exc:
+        except (MediatorError, openai.APIError, ValueError, TypeError) as exc:
             self.result.error = f"{type(exc).__name__}: {exc}"[:500]
         self.result.seconds = round(time.perf_counter() - began, 3)
         return self.result
@@ -243,14 +253,19 @@ class ConversationRunner:
             self.graph = build_mediator_graph(
                 self.executor,
                 mediator_model=self.env.mediator,
-                checkpointer=InMemorySaver(),
+                checkpointer=self.env.checkpointer or InMemorySaver(),
                 store=self.env.store,
+            )
+            # A fresh thread per attempt: an interrupted conversation restarts, never resumes.
+            self.thread_id = (
+                f"eval:{self.setting}:{self.result.task_id}:{self.result.run}:"
+                + (uuid.uuid4().hex[:12])
             )
         user_id = self.env.refiner_user if self.setting == Setting.MEDIATOR_REFINER else "eval"
         context = MediatorContext(
             **{**asdict(self.env.context), "user_id": user_id, "single_task": True}
         )
-        config: Any = {"configurable": {"thread_id": f"{self.result.task_id}:{self.result.run}"}}
+        config: Any = {"configurable": {"thread_id": self.thread_id}}
         began = time.perf_counter()
         values = await self.graph.ainvoke(
             {"messages": [HumanMessage(user.text)]}, config, context=context

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import uuid
 from pathlib import Path
 
-import psycopg
 import pytest
 
 from langgraph_mediator import build_mediator_graph
@@ -18,27 +16,6 @@ from langgraph_mediator.persistence import open_persistence
 pytestmark = pytest.mark.integration
 
 WORKER = Path(__file__).with_name("resume_worker.py")
-POSTGRES_URL = os.environ.get(
-    "MEDIATOR_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
-)
-
-
-def postgres_available() -> bool:
-    try:
-        with psycopg.connect(POSTGRES_URL, connect_timeout=3):
-            return True
-    except psycopg.OperationalError:
-        return False
-
-
-@pytest.fixture
-def postgres_url() -> str:
-    """The test database; in CI its absence is a failure, elsewhere a skip."""
-    if not postgres_available():
-        if os.environ.get("CI"):
-            pytest.fail(f"CI must provide Postgres at {POSTGRES_URL}")
-        pytest.skip(f"no Postgres at {POSTGRES_URL}")
-    return POSTGRES_URL
 
 
 def run_turn(db: str, thread_id: str, turn: int) -> dict[str, object]:
@@ -93,3 +70,42 @@ async def test_postgres_setup_is_idempotent(postgres_url: str) -> None:
         async with open_persistence(postgres_url) as persistence:
             assert persistence.location == postgres_url
             assert await persistence.store.aget(("guidelines", "nobody"), "current") is None
+
+
+async def test_eval_harness_keeps_mediator_threads_and_guidelines_in_postgres(
+    postgres_url: str,
+) -> None:
+    from fakes import UNUSED_ENDPOINT, reading, scripted
+
+    from langgraph_mediator.evals.conversation import EvalEnvironment, Setting, run_conversation
+    from langgraph_mediator.evals.tasks import parse_task
+    from langgraph_mediator.guidelines import load_guidelines, put_guidelines
+    from langgraph_mediator.state import MediatorContext
+
+    task_id = f"pg-{uuid.uuid4().hex[:8]}"
+    task = parse_task({
+        "task_id": task_id, "task": "math", "answer": "#### 10",
+        "shards": [{"shard_id": 1, "shard": "How many cans?"},
+                   {"shard_id": 2, "shard": "Walls of 50 m2, two coats, 10 m2 per can."}],
+    })  # fmt: skip
+    mediator = scripted(
+        reading("new_task", goal="Count cans.", new=["Count cans of paint."]),
+        reading("new_information", new=["Walls of 50 m2, two coats, 10 m2 per can."]),
+    )
+    async with open_persistence(postgres_url) as db:
+        await put_guidelines(db.store, "eval", ["Keep every number the user gives."], source="test")
+        env = EvalEnvironment(
+            assistant=scripted("5 cans.", "10 cans."), mediator=mediator,
+            context=MediatorContext(base_url=UNUSED_ENDPOINT, clarification_policy="never"),
+            store=db.store, checkpointer=db.checkpointer,
+        )  # fmt: skip
+        result = await run_conversation(env, task, Setting.MEDIATOR, 0)
+        assert result.error is None and result.score == 1.0
+        threads = {
+            c.config["configurable"]["thread_id"]
+            async for c in db.checkpointer.alist(None)
+            if c.config["configurable"]["thread_id"].startswith(f"eval:MEDIATOR:{task_id}:0:")
+        }
+        assert len(threads) == 1, "one Postgres thread for the conversation"
+        assert "Keep every number" in str(mediator.seen[0][0].content), "guidelines from Postgres"
+        assert await load_guidelines(db.store, "eval") == ["Keep every number the user gives."]

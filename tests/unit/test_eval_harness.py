@@ -6,6 +6,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+import httpx
+import openai
 import pytest
 from fakes import UNUSED_ENDPOINT, FlakyModel, reading, scripted
 from langchain_core.messages import AIMessage, HumanMessage
@@ -231,6 +233,26 @@ async def test_mediator_setting_answers_its_questions_from_the_shards() -> None:
     assert "Two coats." in result.turns[-1].instruction
     assert assistant.seen[-1] == [HumanMessage(result.turns[-1].instruction)]
     assert result.score == 1.0 and result.turns[0].calls == 1 and result.turns[1].calls == 2
+
+
+class OverflowingModel(FlakyModel):
+    """Rejects every request as a prompt over the context window (HTTP 400)."""
+
+    def _generate(self, *args: Any, **kwargs: Any) -> Any:
+        request = httpx.Request("POST", UNUSED_ENDPOINT)
+        raise openai.BadRequestError(
+            "maximum context length is 4096 tokens",
+            response=httpx.Response(400, request=request),
+            body=None,
+        )
+
+
+@pytest.mark.parametrize("setting", [Setting.FULL, Setting.SHARDED])
+async def test_a_rejected_request_is_recorded_as_a_failed_conversation(setting: Setting) -> None:
+    assistant = OverflowingModel(messages=iter([]), seen=[])
+    result = await run_conversation(env_with(assistant), task(), setting, 0)
+    assert result.error is not None and "maximum context length" in result.error
+    assert result.score == 0.0
 
 
 async def test_endpoint_errors_are_recorded_not_raised() -> None:
