@@ -15,6 +15,7 @@ from collections.abc import Sequence
 
 from rich.console import Console
 
+from langgraph_mediator.cli_bench import add_bench_command, run_bench
 from langgraph_mediator.cli_eval import add_eval_command, run_eval
 from langgraph_mediator.cli_guidelines import add_commands, run_guidelines, run_refine
 from langgraph_mediator.demo import play_demo
@@ -44,10 +45,14 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--thread", default=None, help="thread id (default: a new one)")
     add_commands(commands)
     add_eval_command(commands)
+    add_bench_command(commands)
     for sub in (chat, demo):
         sub.add_argument("--user", help="user id whose guidelines apply (MEDIATOR_USER_ID)")
         sub.add_argument("--policy", choices=["never", "when_missing", "always"],
                          help="clarification policy (MEDIATOR_CLARIFY_POLICY)")  # fmt: skip
+        sub.add_argument("--clarification-mode", choices=["end_turn", "interrupt"],
+                         help="end the turn with a question, or pause the run on it "
+                              "(MEDIATOR_CLARIFICATION_MODE)")  # fmt: skip
         sub.add_argument(
             "--max-questions", type=int, help="questions per task (MEDIATOR_MAX_QUESTIONS)"
         )
@@ -57,6 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
 def context_from(args: argparse.Namespace, **overrides: object) -> MediatorContext:
     """The run context: environment defaults, then command-line flags."""
     flags = {"user_id": args.user, "clarification_policy": args.policy,
+             "clarification_mode": args.clarification_mode,
              "max_questions_per_task": args.max_questions, **overrides}  # fmt: skip
     return MediatorContext(**{k: v for k, v in flags.items() if v is not None})
 
@@ -132,6 +138,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(run_refine(args, console))
         if args.command == "guidelines":
             return asyncio.run(run_guidelines(args, console))
+        if args.command == "bench":
+            return asyncio.run(run_bench(args, console))
         if args.command == "eval":
             start_model_server(MediatorContext())
             return asyncio.run(run_eval(args, console))

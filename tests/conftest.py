@@ -1,10 +1,40 @@
-"""Test-wide settings: LangSmith stays offline unless a key is configured."""
+"""Test-wide settings and fixtures.
+
+LangSmith stays offline unless a key is configured; ``postgres_url`` is the
+machine's real Postgres (trust auth, database ``test``).
+"""
 
 from __future__ import annotations
 
 import os
 
+import psycopg
+import pytest
+
 if not os.environ.get("LANGSMITH_API_KEY"):
     # The langsmith pytest plugin would otherwise try to reach the API.
     os.environ.setdefault("LANGSMITH_TEST_TRACKING", "false")
     os.environ.setdefault("LANGSMITH_TRACING", "false")
+
+POSTGRES_URL = os.environ.get(
+    "MEDIATOR_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
+)
+
+
+def postgres_available() -> bool:
+    """Whether the test database accepts a connection."""
+    try:
+        with psycopg.connect(POSTGRES_URL, connect_timeout=3):
+            return True
+    except psycopg.OperationalError:
+        return False
+
+
+@pytest.fixture
+def postgres_url() -> str:
+    """The test database; in CI its absence is a failure, elsewhere a skip."""
+    if not postgres_available():
+        if os.environ.get("CI"):
+            pytest.fail(f"CI must provide Postgres at {POSTGRES_URL}")
+        pytest.skip(f"no Postgres at {POSTGRES_URL}")
+    return POSTGRES_URL
