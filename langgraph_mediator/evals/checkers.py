@@ -31,11 +31,17 @@ from langgraph_mediator.models import ask_structured
 
 _NUMBER = r"-?\d[\d,]*(?:\.\d+)?"
 _FENCE = re.compile(r"```([a-zA-Z0-9_+-]*)\n(.*?)```", re.DOTALL)
-_NO_NETWORK = (
-    "import socket as _s\n"
-    "def _blocked(*a, **k):\n    raise OSError('network disabled in the code checker')\n"
-    "_s.socket = _blocked\n_s.create_connection = _blocked\n"
-)
+# An audit hook, not a monkeypatch: it sees the C-level socket calls too (``_socket``,
+# a reloaded ``socket``), cannot be removed, and leaves ``ssl``/``asyncio`` importable.
+_NO_NETWORK = """import sys as _sys
+def _no_network(event, args):
+    if event.startswith(("socket.connect", "socket.bind", "socket.send", "socket.getaddrinfo",
+                         "socket.gethostby", "subprocess.", "os.system", "os.exec",
+                         "os.posix_spawn", "os.spawn")):
+        raise PermissionError("network disabled in the code checker (" + event + ")")
+_sys.addaudithook(_no_network)
+del _sys, _no_network
+"""
 
 
 @dataclass(frozen=True)
@@ -60,7 +66,7 @@ def code_blocks(text: str, languages: tuple[str, ...] = ()) -> list[str]:
 def final_number(text: str) -> float | None:
     """The answer's number: after ``####``, "answer is" or a LaTeX box, else the last one."""
     for pattern in (rf"####\s*\$?({_NUMBER})", rf"\\boxed\{{\$?({_NUMBER})",
-                    rf"answer is:?\s*\$?({_NUMBER})"):  # fmt: skip
+                    rf"answer is:?\s*[*$\\(\s]*({_NUMBER})"):  # fmt: skip
         found = re.findall(pattern, text, flags=re.IGNORECASE)
         if found:
             return float(found[-1].replace(",", ""))
@@ -223,6 +229,11 @@ def check_database(task: ShardedTask, answer: str) -> CheckResult:
     db = sqlite3.connect(":memory:")
     try:
         db.executescript(schema)
+    except sqlite3.Error as exc:  # some released schemas are not SQLite's dialect
+        db.close()
+        same = normalize_sql(sql) == normalize_sql(reference)
+        return _result(same, f"schema does not load in SQLite ({exc}): normalized SQL compared")
+    try:
         got = db.execute(sql).fetchall()
         expected = db.execute(reference).fetchall()
     except sqlite3.Error as exc:

@@ -23,6 +23,8 @@ _HEDGES = re.compile(
     re.IGNORECASE,
 )
 
+_MARKED_ANSWER = re.compile(r"####|\\boxed|answer is", re.IGNORECASE)
+
 
 def carries_answer(text: str, family: str) -> bool:
     """Whether the reply holds something the family's checker could score."""
@@ -30,7 +32,10 @@ def carries_answer(text: str, family: str) -> bool:
         code = extract_code(text)
         return code is not None and "def " in code
     if family == "math":
-        return final_number(text) is not None
+        # A question quoting the user's numbers ("one coat or 2 coats?") is not an answer.
+        return final_number(text) is not None and not (
+            text.rstrip().endswith("?") and not _MARKED_ANSWER.search(text)
+        )
     if family == "actions":
         return bool(parse_calls(text))
     if family == "database":
