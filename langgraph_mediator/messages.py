@@ -23,6 +23,12 @@ def validate_user_message(text: object, *, max_chars: int = 20_000) -> str:
             raise InvalidMessageError(f"The message is not valid UTF-8 ({exc.reason}).") from exc
     if not isinstance(text, str):
         raise InvalidMessageError(f"The message must be text, got {type(text).__name__}.")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:  # lone surrogates: bytes a reader could not decode
+        raise InvalidMessageError(
+            "The message is not valid UTF-8 (it holds bytes that could not be decoded)."
+        ) from exc
     if not text.strip():
         raise InvalidMessageError("The message is empty: type what you need.")
     if len(text) > max_chars:

@@ -118,9 +118,22 @@ def endpoint_error(exc: Exception, base_url: str | None) -> ModelEndpointError |
         )
     if isinstance(exc, openai.APIStatusError):
         return ModelEndpointError(
-            f"The model endpoint {where} failed with HTTP {exc.status_code}: {exc.message}"
+            f"The model endpoint {where} failed with HTTP {exc.status_code} "
+            f"({_error_detail(exc)}). Try again later, raise MEDIATOR_MAX_RETRIES for a flaky "
+            "endpoint, or check OPENAI_BASE_URL."
         )
     return None
+
+
+def _error_detail(exc: openai.APIStatusError) -> str:
+    """The endpoint's own error message, without the client's "Error code: N - " prefix."""
+    body = exc.body
+    if isinstance(body, dict):
+        inner = body.get("error", body)
+        message = inner.get("message") if isinstance(inner, dict) else inner
+        if message:
+            return str(message)[:200]
+    return str(exc.message).removeprefix(f"Error code: {exc.status_code} - ")[:200]
 
 
 async def guarded_call(
@@ -209,7 +222,15 @@ async def ask_structured(
     calls: list[ModelCall] = []
     error = ""
     for _attempt in range(attempts):
-        reply, seconds = await guarded_call(lambda: bound.ainvoke(prompt), base_url=base_url)
+        began = time.perf_counter()
+        try:
+            reply, seconds = await guarded_call(lambda: bound.ainvoke(prompt), base_url=base_url)
+        except ValueError as exc:  # pydantic's ValidationError too
+            # The client could not build a message from the reply (tool arguments that
+            # are JSON but not an object): as malformed as a reply that fails the schema.
+            calls.append(call_record(node, model_label(model), None, time.perf_counter() - began))
+            error = f"unreadable reply: {exc}"[:300]
+            continue
         calls.append(call_record(node, model_label(model), reply, seconds))
         parsed, error = parse_schema_call(reply, schema)
         if parsed is not None:
