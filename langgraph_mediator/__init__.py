@@ -10,6 +10,7 @@ from langgraph_mediator.errors import (
     MediatorError,
     ModelEndpointError,
     ThreadOwnershipError,
+    UnknownThreadError,
 )
 from langgraph_mediator.graphs import build_mediator_builder, build_mediator_graph
 from langgraph_mediator.messages import validate_user_message
@@ -24,6 +25,7 @@ __all__ = [
     "MediatorState",
     "ModelEndpointError",
     "ThreadOwnershipError",
+    "UnknownThreadError",
     "build_mediator_builder",
     "build_mediator_graph",
     "validate_user_message",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import io
 import sys
 import uuid
 from collections.abc import Sequence
@@ -36,7 +37,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="mediator", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     chat = commands.add_parser("chat", help="talk to the mediator graph (resumable threads)")
-    chat.add_argument("--thread", help="thread id to resume (default: a new thread)")
+    chat.add_argument("--thread", help="id of a saved thread to resume (default: a new thread)")
+    chat.add_argument("--new", action="store_true", help="start a new thread under the --thread id")
     chat.add_argument(
         "--db", help=f"SQLite path or postgresql:// URL (default {default_db_path()})"
     )
@@ -89,10 +91,17 @@ async def run_chat(args: argparse.Namespace) -> int:
     async with open_persistence(args.db) as persistence:
         graph = build_mediator_graph(checkpointer=persistence.checkpointer, store=persistence.store)
         session = MediatorSession(graph, context)
-        known = await session.state(thread_id)
+        resuming = args.thread and not args.new
+        known = await (session.require_thread if resuming else session.state)(thread_id)
         verb = f"resuming ({len(known.get('messages', []))} messages)" if known else "new"
         console.print(f"thread [bold]{thread_id}[/bold] {verb}, saved in {persistence.location}")
+        if finished := await session.finish_turn(thread_id):
+            console.print("[dim]completed the turn that was cut off:[/dim]")
+            print_turn(console, finished)
         console.print("[dim]/quit to leave; --thread to come back later[/dim]")
+        if isinstance(sys.stdin, io.TextIOWrapper):
+            # Undecodable bytes reach validate_user_message (a clear error) instead of crashing.
+            sys.stdin.reconfigure(errors="surrogateescape")
         while True:
             try:
                 text = console.input("[bold]you> [/bold]")

@@ -14,8 +14,10 @@ class InvalidMessageError(MediatorError, ValueError):
 class ModelEndpointError(MediatorError):
     """The model endpoint failed: unreachable, refused the key, or does not know the model.
 
-    The message names the setting to change. The thread is left as it was
-    before the turn, so the same turn can be sent again once the endpoint works.
+    The message names the setting to change. The thread keeps the user's
+    message; once the endpoint works, ``MediatorSession.finish_turn`` completes
+    the cut-off turn, or the next ``send`` redoes it from its start, reading the
+    kept message together with the new one.
     """
 
 
@@ -25,6 +27,10 @@ class LocalModelError(MediatorError):
 
 class ThreadOwnershipError(MediatorError, PermissionError):
     """A thread was addressed with a user_id other than the one that created it."""
+
+
+class UnknownThreadError(MediatorError, LookupError):
+    """A thread named for resuming has nothing saved under its id; nothing was written."""
 
 
 class RefinerOutputError(MediatorError):

@@ -13,9 +13,9 @@ from typing import Any, Literal
 from langchain_core.messages import HumanMessage
 from langchain_core.runnables import RunnableConfig
 from langgraph.graph.state import CompiledStateGraph
-from langgraph.types import Command
+from langgraph.types import Command, Durability
 
-from langgraph_mediator.errors import ThreadOwnershipError
+from langgraph_mediator.errors import ThreadOwnershipError, UnknownThreadError
 from langgraph_mediator.messages import validate_user_message
 from langgraph_mediator.state import (
     Intent,
@@ -67,14 +67,26 @@ class TurnResult:
         )
 
 
+FIRST_NODE = "detect_intent"
+"""The node each turn begins with (after the user's message is applied)."""
+
+
 class MediatorSession:
     """Send turns to one graph on behalf of one user, thread by thread."""
 
     def __init__(self, graph: CompiledStateGraph[Any, Any, Any, Any],
-                 context: MediatorContext | None = None) -> None:  # fmt: skip
-        """Wrap ``graph`` (compiled with a checkpointer) for ``context.user_id``."""
+                 context: MediatorContext | None = None, *,
+                 durability: Durability = "sync") -> None:  # fmt: skip
+        """Wrap ``graph`` (compiled with a checkpointer) for ``context.user_id``.
+
+        ``durability="sync"`` (the default) saves each step's checkpoint before
+        the next step starts, so a process killed inside a model call cannot
+        lose the user's message or the Mediator's reading; ``"async"`` (the
+        LangGraph default) saves in the background and is slightly faster.
+        """
         self.graph = graph
         self.context = context or MediatorContext()
+        self.durability: Durability | None = durability if graph.checkpointer else None
 
     def _config(self, thread_id: str) -> RunnableConfig:
         return {"configurable": {"thread_id": thread_id}}
@@ -89,6 +101,71 @@ class MediatorSession:
         snapshot = await self.graph.aget_state(self._config(thread_id))
         return bool(snapshot.interrupts)
 
+    async def require_thread(self, thread_id: str) -> dict[str, Any]:
+        """The values of a thread that must already exist, for resuming it by id.
+
+        Raises:
+            UnknownThreadError: nothing is saved under ``thread_id`` (a typo, or
+                another database); nothing is written.
+            ThreadOwnershipError: the thread was started by another user_id.
+
+        """
+        values = await self.state(thread_id)
+        if not values:
+            raise UnknownThreadError(
+                f"No thread {thread_id!r} is saved here; check the id and the database, "
+                "or start a new thread."
+            )
+        self._check_owner(thread_id, values)
+        return values
+
+    async def unfinished_turn(self, thread_id: str) -> tuple[str, ...]:
+        """The nodes a turn still had to run when its process stopped (empty if none).
+
+        A turn cut off part-way (the process killed, the endpoint failing) leaves
+        its last checkpoint with pending nodes. A question the run is paused on
+        (``interrupt`` mode) is not unfinished: the user's answer resumes it.
+        """
+        snapshot = await self.graph.aget_state(self._config(thread_id))
+        return () if snapshot.interrupts else tuple(snapshot.next)
+
+    async def finish_turn(self, thread_id: str) -> TurnResult | None:
+        """Complete a turn cut off part-way, from its last checkpoint; ``None`` if there is none.
+
+        Nodes that finished before the cut are not run again: the Mediator's
+        reading and the ledger change are reused, so the turn completes once.
+        """
+        if not await self.unfinished_turn(thread_id):
+            return None
+        self._check_owner(thread_id, await self.state(thread_id))
+        values = await self.graph.ainvoke(
+            None, self._config(thread_id), context=self.context, durability=self.durability
+        )
+        return TurnResult.from_state(values)
+
+    async def _turn_start(self, thread_id: str) -> RunnableConfig:
+        """Where a new message's turn starts: a turn cut off part-way is redone from its start.
+
+        Forking from the checkpoint that began the cut-off turn (its message
+        applied, no node run yet) means the Mediator reads the kept message and
+        the new one together, and nothing the cut-off turn half-did (a ledger
+        entry, a turn number) is applied twice.
+        """
+        config = self._config(thread_id)
+        async for snapshot in self.graph.aget_state_history(config):
+            if not snapshot.next:
+                break
+            if snapshot.next == (FIRST_NODE,):
+                return snapshot.config
+        return config
+
+    def _check_owner(self, thread_id: str, values: dict[str, Any]) -> None:
+        owner = values.get("user_id")
+        if owner is not None and owner != self.context.user_id:
+            raise ThreadOwnershipError(
+                f"Thread {thread_id!r} belongs to another user; start a new thread."
+            )
+
     async def send(self, thread_id: str, text: str | bytes) -> TurnResult:
         """Validate ``text``, check the thread belongs to this user, run one turn.
 
@@ -100,18 +177,19 @@ class MediatorSession:
                 text; nothing is written.
             ThreadOwnershipError: the thread was started by another user_id.
             ModelEndpointError: the endpoint failed; the thread keeps the
-                message and the next ``send`` (or a retry) completes the turn.
+                message. :meth:`finish_turn` completes that turn, or the next
+                ``send`` redoes it from its start with both messages.
 
         """
         message = validate_user_message(text, max_chars=self.context.max_message_chars)
-        owner = (await self.state(thread_id)).get("user_id")
-        if owner is not None and owner != self.context.user_id:
-            raise ThreadOwnershipError(
-                f"Thread {thread_id!r} belongs to another user; start a new thread."
-            )
+        self._check_owner(thread_id, await self.state(thread_id))
+        config = self._config(thread_id)
         if await self.awaiting_answer(thread_id):
             turn_input: Any = Command(resume=message)
         else:
             turn_input = {"messages": [HumanMessage(message)]}
-        values = await self.graph.ainvoke(turn_input, self._config(thread_id), context=self.context)
+            config = await self._turn_start(thread_id)
+        values = await self.graph.ainvoke(
+            turn_input, config, context=self.context, durability=self.durability
+        )
         return TurnResult.from_state(values)

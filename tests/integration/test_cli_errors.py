@@ -49,7 +49,7 @@ async def test_chat_with_unreachable_endpoint_keeps_the_thread(
     unreachable_env: dict[str, str], tmp_path: Path
 ) -> None:
     db = str(tmp_path / "chat.sqlite")
-    done = run_cli("chat", "--db", db, "--thread", "t1", env=unreachable_env,
+    done = run_cli("chat", "--db", db, "--thread", "t1", "--new", env=unreachable_env,
                    stdin="Convert 20 degrees to Fahrenheit.\n")  # fmt: skip
     assert done.returncode == 2
     assert "OPENAI_BASE_URL" in done.stdout
@@ -64,7 +64,9 @@ async def test_chat_rejects_blank_input_and_writes_nothing(
     unreachable_env: dict[str, str], tmp_path: Path
 ) -> None:
     db = str(tmp_path / "chat.sqlite")
-    done = run_cli("chat", "--db", db, "--thread", "t2", env=unreachable_env, stdin="   \n/quit\n")
+    done = run_cli(
+        "chat", "--db", db, "--thread", "t2", "--new", env=unreachable_env, stdin="   \n/quit\n"
+    )
     assert done.returncode == 0
     assert "The message is empty" in done.stdout
     assert "nothing was saved" in done.stdout
