@@ -1,7 +1,8 @@
 """Where threads and guidelines live: one ``--db`` value picks the backends.
 
 * ``:memory:``: InMemorySaver and InMemoryStore (tests, throwaway sessions);
-* ``postgresql://...``: AsyncPostgresSaver and AsyncPostgresStore (deployments);
+* ``postgresql://...``: AsyncPostgresSaver and AsyncPostgresStore sharing one
+  connection pool of ``$MEDIATOR_PG_POOL_SIZE`` connections (deployments);
 * anything else: a SQLite file holding both checkpoints and guidelines
   (the CLI's default, under the user's data directory).
 
@@ -15,6 +16,7 @@ from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.checkpoint.memory import InMemorySaver
@@ -46,6 +48,37 @@ class Persistence:
     location: str
 
 
+def postgres_pool_size() -> int:
+    """Connections per process for Postgres: ``$MEDIATOR_PG_POOL_SIZE``, default 10."""
+    size = int(os.environ.get("MEDIATOR_PG_POOL_SIZE", "10"))
+    if size < 1:
+        raise ValueError(f"MEDIATOR_PG_POOL_SIZE must be at least 1, got {size}")
+    return size
+
+
+async def _open_postgres(
+    stack: AsyncExitStack, url: str
+) -> tuple[BaseCheckpointSaver[str], BaseStore]:
+    """Saver and store sharing one connection pool (closed with ``stack``).
+
+    One connection would serialize every query of every concurrent thread
+    behind its lock; a pool lets the checkpoint writes of parallel
+    conversations overlap.
+    """
+    from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
+    from langgraph.store.postgres.aio import AsyncPostgresStore
+    from psycopg.rows import dict_row
+    from psycopg_pool import AsyncConnectionPool
+
+    pool: AsyncConnectionPool[Any] = AsyncConnectionPool(
+        url, min_size=1, max_size=postgres_pool_size(), open=False,
+        kwargs={"autocommit": True, "prepare_threshold": 0, "row_factory": dict_row},
+    )  # fmt: skip
+    await pool.open(wait=True, timeout=10)
+    stack.push_async_callback(pool.close)
+    return AsyncPostgresSaver(conn=pool), AsyncPostgresStore(conn=pool)
+
+
 @asynccontextmanager
 async def open_persistence(db: str | os.PathLike[str] | None = None) -> AsyncIterator[Persistence]:
     """Open (and set up) the checkpointer and store for ``db``; close them on exit."""
@@ -54,16 +87,10 @@ async def open_persistence(db: str | os.PathLike[str] | None = None) -> AsyncIte
         yield Persistence(InMemorySaver(), InMemoryStore(), MEMORY)
         return
     async with AsyncExitStack() as stack:
+        saver: BaseCheckpointSaver[str]
+        store: BaseStore
         if is_postgres_url(target):
-            from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
-            from langgraph.store.postgres.aio import AsyncPostgresStore
-
-            saver: BaseCheckpointSaver[str] = await stack.enter_async_context(
-                AsyncPostgresSaver.from_conn_string(target)
-            )
-            store: BaseStore = await stack.enter_async_context(
-                AsyncPostgresStore.from_conn_string(target)
-            )
+            saver, store = await _open_postgres(stack, target)
         else:
             from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
             from langgraph.store.sqlite.aio import AsyncSqliteStore
