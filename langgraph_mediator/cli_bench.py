@@ -21,6 +21,7 @@ from rich.console import Console
 
 from langgraph_mediator.bench.graphs import measure_growth, measure_load, measure_overhead
 from langgraph_mediator.bench.models import measure_embedded, turn_costs
+from langgraph_mediator.bench.prompts import measure_prompt_ratio
 from langgraph_mediator.bench.report import BenchResults, write_benchmarks
 from langgraph_mediator.persistence import is_postgres_url
 
@@ -91,6 +92,8 @@ async def run_bench(args: argparse.Namespace, console: Console) -> int:
             "[yellow]no eval run with SHARDED and MEDIATOR found: run `mediator "
             "eval --settings SHARDED,MEDIATOR` first for calls and tokens[/yellow]"
         )
+    with console.status("prompt tokens as answers get longer..."):
+        results.prompt_ratios = [await measure_prompt_ratio(n) for n in (25, 100, 300, 600)]
     if not args.no_embedded:
         with console.status("embedded model: start, 5 mediated turns..."):
             results.embedded = await measure_embedded()

@@ -17,6 +17,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 from langgraph_mediator.bench.graphs import GrowthPoint, LoadPoint, Overhead  # noqa: E402
 from langgraph_mediator.bench.models import EmbeddedSpeed, TurnCost  # noqa: E402
+from langgraph_mediator.bench.prompts import PromptRatio  # noqa: E402
 
 MAX_CALLS_PER_TURN = 2.0
 MAX_PROMPT_RATIO = 1.5
@@ -37,6 +38,7 @@ class BenchResults:
     costs: list[TurnCost] = field(default_factory=list)
     costs_source: str = ""
     embedded: EmbeddedSpeed | None = None
+    prompt_ratios: list[PromptRatio] = field(default_factory=list)
     seconds: float = 0.0
 
     def growth_ratio(self, kind: str = "mediator") -> float | None:
@@ -154,6 +156,21 @@ def cost_table(results: BenchResults) -> list[str]:
     return rows
 
 
+def prompt_ratio_table(results: BenchResults) -> list[str]:
+    """Prompt tokens per turn of both graphs as the answers get longer."""
+    rows = [
+        "| answer tokens | turns | mediator prompt tokens/turn (both calls) | "
+        "bare prompt tokens/turn | ratio |",
+        "|---|---|---|---|---|",
+    ]
+    for p in results.prompt_ratios:
+        rows.append(
+            f"| {p.answer_tokens} | {p.turns} | {p.mediator_prompt_tokens:.0f} | "
+            f"{p.bare_prompt_tokens:.0f} | {p.ratio:.2f}x |"
+        )
+    return rows
+
+
 def embedded_table(speed: EmbeddedSpeed) -> list[str]:
     """Start time, per-turn latency and generation speed of the embedded model."""
     turns = ", ".join(f"{s:.2f}" for s in speed.turn_seconds)
@@ -257,6 +274,18 @@ def write_benchmarks(results: BenchResults, markdown: Path, plots: Path) -> None
             "Counted from the usage of every real response, on the tasks both settings finished.",
             "",
             *cost_table(results),
+            "",
+        ]
+    if results.prompt_ratios:
+        lines += [
+            "## Prompt tokens per turn as answers get longer (instant model)",
+            "",
+            "The same conversation through both graphs, the instant model answering with "
+            "the given number of tokens; tokens are its estimate (characters / 4) of the "
+            "prompts the graphs build. The bare assistant resends every answer; the "
+            "Mediator pays a fixed system prompt, the ledger and the last answer (capped).",
+            "",
+            *prompt_ratio_table(results),
             "",
         ]
     if results.load:

@@ -11,6 +11,7 @@ from langchain_core.messages import HumanMessage, SystemMessage
 from langgraph_mediator.bench.graphs import Overhead, measure_growth, measure_overhead
 from langgraph_mediator.bench.instant import InstantChatModel, build_bare_graph
 from langgraph_mediator.bench.models import TurnCost, turn_costs
+from langgraph_mediator.bench.prompts import measure_prompt_ratio
 from langgraph_mediator.bench.report import BenchResults, targets_table, write_benchmarks
 from langgraph_mediator.cli import main
 from langgraph_mediator.models import ask_structured
@@ -81,6 +82,13 @@ def test_turn_costs_without_a_setting_is_a_clear_error(tmp_path: Path) -> None:
         turn_costs(path)
 
 
+async def test_long_answers_grow_the_bare_prompt_but_not_the_mediators() -> None:
+    short, long = await measure_prompt_ratio(10, turns=6), await measure_prompt_ratio(600, turns=6)
+    assert long.bare_prompt_tokens > 4 * short.bare_prompt_tokens, "the bare resends answers"
+    assert long.mediator_prompt_tokens < 2 * short.mediator_prompt_tokens, "capped last answer"
+    assert short.ratio > 1 > long.ratio
+
+
 def test_targets_say_missed_when_a_figure_is_over() -> None:
     results = BenchResults(
         overhead=[Overhead("memory", mediator=[4.0, 4.0], bare=[1.0, 1.0])],
@@ -111,6 +119,7 @@ def test_bench_command_writes_the_report(tmp_path: Path) -> None:
     assert "graph overhead <= 3.0x bare (memory)" in text and "(sqlite)" in text
     assert "flat cost over 20 turns" in text
     assert "| MEDIATOR | 1 | 2 | 2.00 | 400 | 30 |" in text
+    assert "## Prompt tokens per turn as answers get longer" in text
     assert (plots / "growth.png").exists()
 
 
