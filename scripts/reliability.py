@@ -1,0 +1,104 @@
+"""Run the fault and load suite and write RELIABILITY.md (``python scripts/reliability.py``).
+
+It runs ``tests/reliability`` (marker ``reliability``) and ``tests/server``
+(marker ``server``: guideline isolation and poisoning end to end through
+``langgraph dev``) with ``RELIABILITY_FIGURES`` pointing at a scratch file,
+then writes one row per case: what was done, whether it held, and the figures
+the test measured (threads, errors, lost items, throughput, recovery time).
+Needs Postgres (``MEDIATOR_TEST_POSTGRES_URL``, default the local ``test``
+database). Exits with pytest's code, so a failing case fails the script.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+import xml.etree.ElementTree as ElementTree
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+SUITES = ["tests/reliability", "tests/server"]
+
+
+def run_suite(figures: Path, junit: Path, extra: list[str]) -> int:
+    """Run the suites; return pytest's exit code."""
+    env = {**os.environ, "RELIABILITY_FIGURES": str(figures)}
+    command = [sys.executable, "-m", "pytest", "-q", "-m", "reliability or server",
+               f"--junitxml={junit}", *SUITES, *extra]  # fmt: skip
+    return subprocess.run(command, cwd=ROOT, env=env, check=False).returncode
+
+
+def outcomes(junit: Path) -> dict[str, tuple[str, float]]:
+    """Test node id -> (passed / failed / skipped, seconds), from pytest's JUnit XML."""
+    results: dict[str, tuple[str, float]] = {}
+    for case in ElementTree.parse(junit).iter("testcase"):
+        path = case.get("classname", "").replace(".", "/")
+        node = f"{path}.py::{case.get('name')}"
+        failed = case.find("failure") is not None or case.find("error") is not None
+        status = "failed" if failed else "skipped" if case.find("skipped") is not None else "passed"
+        results[node] = (status, float(case.get("time", 0.0)))
+    return results
+
+
+def figure_cells(row: dict[str, Any]) -> str:
+    """One case's figures as ``name = value`` pairs."""
+    shown = {k: v for k, v in row.items() if k not in {"case", "test", "at"}}
+    return ", ".join(f"{k.replace('_', ' ')} = {v}" for k, v in shown.items())
+
+
+def render(figures: list[dict[str, Any]], results: dict[str, tuple[str, float]],
+           code: int, minutes: float) -> str:  # fmt: skip
+    """The markdown of RELIABILITY.md."""
+    lines = [
+        "# Reliability: the fault and load suite",
+        "",
+        "Written by `.venv/bin/python scripts/reliability.py` (it runs `tests/reliability` and "
+        "`tests/server`; CI runs the same tests through the README's test command).",
+        "",
+        f"- **when**: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}",
+        f"- **machine**: {platform.machine()}, {os.cpu_count()} CPUs, Python "
+        f"{platform.python_version()}",
+        f"- **pytest exit code**: {code}; **run time**: {minutes:.1f} min",
+        "",
+        "## Cases and what was measured",
+        "",
+        "| case | result | figures |",
+        "|---|---|---|",
+    ]
+    for row in figures:
+        status = results.get(row["test"], ("not run", 0.0))[0]
+        lines.append(f"| {row['case']} | {status} | {figure_cells(row)} |")
+    lines += ["", "## Every test", "", "| test | result | seconds |", "|---|---|---|"]
+    for node, (status, seconds) in sorted(results.items()):
+        lines.append(f"| `{node}` | {status} | {seconds:.2f} |")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the suites, write the report, return pytest's exit code."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=ROOT / "RELIABILITY.md")
+    parser.add_argument("pytest_args", nargs="*", help="extra pytest arguments")
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory() as scratch:
+        figures_path, junit = Path(scratch) / "figures.jsonl", Path(scratch) / "junit.xml"
+        began = time.monotonic()
+        code = run_suite(figures_path, junit, args.pytest_args)
+        minutes = (time.monotonic() - began) / 60
+        figures = [json.loads(line) for line in figures_path.read_text().splitlines()
+                   if line.strip()] if figures_path.exists() else []  # fmt: skip
+        results = outcomes(junit) if junit.exists() else {}
+    args.out.write_text(render(figures, results, code, minutes), encoding="utf-8")
+    print(f"wrote {args.out} ({len(figures)} measured cases, pytest exit code {code})")
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())
