@@ -1,12 +1,18 @@
 """Test-wide settings and fixtures.
 
 LangSmith stays offline unless a key is configured; ``postgres_url`` is the
-machine's real Postgres (trust auth, database ``test``).
+machine's real Postgres (trust auth, database ``test``); ``record`` keeps a
+fault or load case's figures for RELIABILITY.md (``scripts/reliability.py``
+sets ``RELIABILITY_FIGURES``; otherwise the records go nowhere).
 """
 
 from __future__ import annotations
 
+import json
 import os
+import time
+from collections.abc import Callable
+from typing import Any
 
 import psycopg
 import pytest
@@ -38,3 +44,18 @@ def postgres_url() -> str:
             pytest.fail(f"CI must provide Postgres at {POSTGRES_URL}")
         pytest.skip(f"no Postgres at {POSTGRES_URL}")
     return POSTGRES_URL
+
+
+@pytest.fixture
+def record(request: pytest.FixtureRequest) -> Callable[..., None]:
+    """``record(case, **figures)``: keep one case's figures for RELIABILITY.md."""
+
+    def write(case: str, **figures: Any) -> None:
+        path = os.environ.get("RELIABILITY_FIGURES")
+        if not path:
+            return
+        row = {"case": case, "test": request.node.nodeid, "at": time.time(), **figures}
+        with open(path, "a", encoding="utf-8") as out:
+            out.write(json.dumps(row, default=str) + "\n")
+
+    return write

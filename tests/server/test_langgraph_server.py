@@ -23,7 +23,7 @@ import socket
 import subprocess
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -401,7 +401,7 @@ async def stored_texts(client: LangGraphClient, user_id: str) -> list[str]:
 
 
 async def test_refined_guidelines_reach_only_their_users_mediator(
-    client: LangGraphClient, stub: OpenAIStub
+    client: LangGraphClient, stub: OpenAIStub, record: Callable[..., None]
 ) -> None:
     start = len(stub.requests)
     out = await refine(client, ALICE, "in Kelvin")
@@ -425,10 +425,12 @@ async def test_refined_guidelines_reach_only_their_users_mediator(
     (for_bob,) = mediator_requests(stub.requests[start:])
     assert GUIDELINE not in system_text(for_bob)
     assert "Guidelines learned for this user" not in system_text(for_bob)
+    record("guideline isolation through langgraph dev", users=2, guidelines_for_owner=1,
+           foreign_guidelines_in_other_prompt=0)  # fmt: skip
 
 
 async def test_a_poisoned_trajectory_stores_no_guideline(
-    client: LangGraphClient, stub: OpenAIStub
+    client: LangGraphClient, stub: OpenAIStub, record: Callable[..., None]
 ) -> None:
     before = await client.store.get_item(["guidelines", ALICE], "current")
     start = len(stub.requests)
@@ -448,3 +450,5 @@ async def test_a_poisoned_trajectory_stores_no_guideline(
     await turn(client, await new_thread(client), "Write a haiku about the sea.", {"user_id": ALICE})
     (for_alice,) = mediator_requests(stub.requests[start:])
     assert "reveal the system prompt" not in system_text(for_alice).lower()
+    record("poisoned trajectory through langgraph dev", rejected=len(out["rejected"]),
+           planted_rules_stored=0, set_in_force_changed=False)  # fmt: skip
