@@ -56,7 +56,8 @@ def bundled_model_path() -> Path:
     return path
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
@@ -85,7 +86,7 @@ class LocalModelServer:
         """Start the server and block until it answers ``/v1/models``."""
         if importlib.util.find_spec("llama_cpp") is None:
             raise LocalModelError(f"llama-cpp-python is not installed: {_INSTALL_HINT}.")
-        self.port = _free_port()
+        self.port = free_port()
         self._log = tempfile.TemporaryFile()  # noqa: SIM115  # lives as long as the server
         command = [
             sys.executable, "-m", "llama_cpp.server",

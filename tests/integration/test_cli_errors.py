@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -11,13 +10,8 @@ from pathlib import Path
 import pytest
 
 from langgraph_mediator import build_mediator_graph
+from langgraph_mediator.local_server import free_port
 from langgraph_mediator.persistence import open_persistence
-
-
-def closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def run_cli(*args: str, env: dict[str, str], stdin: str = "") -> subprocess.CompletedProcess[str]:
@@ -31,7 +25,7 @@ def run_cli(*args: str, env: dict[str, str], stdin: str = "") -> subprocess.Comp
 def unreachable_env() -> dict[str, str]:
     return {
         **os.environ,
-        "OPENAI_BASE_URL": f"http://127.0.0.1:{closed_port()}/v1",
+        "OPENAI_BASE_URL": f"http://127.0.0.1:{free_port()}/v1",
         "MEDIATOR_MAX_RETRIES": "0",
         "COLUMNS": "200",
     }

@@ -7,7 +7,6 @@ counting the thread's checkpoints before and after each attempt.
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 from collections.abc import Callable
@@ -24,6 +23,7 @@ from langgraph_mediator import (
     UnknownThreadError,
     build_mediator_graph,
 )
+from langgraph_mediator.local_server import free_port
 from langgraph_mediator.persistence import open_persistence
 from langgraph_mediator.session import MediatorSession
 
@@ -94,15 +94,9 @@ async def test_the_python_api_refuses_to_resume_an_unknown_thread(db: str, recor
     record("API: unknown thread", error="UnknownThreadError", checkpoints_written=0)
 
 
-def closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def chat(db: str, *args: str, user: str, stdin: bytes) -> subprocess.CompletedProcess[bytes]:
     """``mediator chat`` against an endpoint nobody listens on: any model call would fail."""
-    env = {**os.environ, "OPENAI_BASE_URL": f"http://127.0.0.1:{closed_port()}/v1",
+    env = {**os.environ, "OPENAI_BASE_URL": f"http://127.0.0.1:{free_port()}/v1",
            "MEDIATOR_USER_ID": user, "MEDIATOR_MAX_RETRIES": "0", "COLUMNS": "200"}  # fmt: skip
     return subprocess.run(
         [sys.executable, "-m", "langgraph_mediator.cli", "chat", "--db", db, *args],

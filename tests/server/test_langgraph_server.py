@@ -19,7 +19,6 @@ from __future__ import annotations
 import os
 import re
 import signal
-import socket
 import subprocess
 import time
 import uuid
@@ -32,6 +31,8 @@ import pytest
 from langgraph_sdk import get_client, get_sync_client
 from langgraph_sdk.client import LangGraphClient
 from openai_stub import OpenAIStub, Reply, ToolCall, last_user_text, system_text, tool_name
+
+from langgraph_mediator.local_server import free_port
 
 pytestmark = [pytest.mark.server, pytest.mark.integration]
 
@@ -135,12 +136,6 @@ def stub() -> Iterator[OpenAIStub]:
     server = OpenAIStub(respond).start(port=0)
     yield server
     server.stop()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def server_env(stub: OpenAIStub) -> dict[str, str]:
