@@ -135,21 +135,22 @@ class MediatorSession:
         Nodes that finished before the cut are not run again: the Mediator's
         reading and the ledger change are reused, so the turn completes once.
         """
-        if not await self.unfinished_turn(thread_id):
+        snapshot = await self.graph.aget_state(self._config(thread_id))
+        if snapshot.interrupts or not snapshot.next:
             return None
-        self._check_owner(thread_id, await self.state(thread_id))
+        self._check_owner(thread_id, dict(snapshot.values))
         values = await self.graph.ainvoke(
             None, self._config(thread_id), context=self.context, durability=self.durability
         )
         return TurnResult.from_state(values)
 
-    async def _turn_start(self, thread_id: str) -> RunnableConfig:
-        """Where a new message's turn starts: a turn cut off part-way is redone from its start.
+    async def _cut_off_turn_start(self, thread_id: str) -> RunnableConfig:
+        """The checkpoint that began the thread's cut-off turn (its message applied, no node run).
 
-        Forking from the checkpoint that began the cut-off turn (its message
-        applied, no node run yet) means the Mediator reads the kept message and
-        the new one together, and nothing the cut-off turn half-did (a ledger
-        entry, a turn number) is applied twice.
+        Forking a new message's turn from there means the Mediator reads the
+        kept message and the new one together, and nothing the cut-off turn
+        half-did (a ledger entry, a turn number) is applied twice. Walks the
+        history, so it is only called when the last checkpoint has pending nodes.
         """
         config = self._config(thread_id)
         async for snapshot in self.graph.aget_state_history(config):
@@ -182,13 +183,15 @@ class MediatorSession:
 
         """
         message = validate_user_message(text, max_chars=self.context.max_message_chars)
-        self._check_owner(thread_id, await self.state(thread_id))
         config = self._config(thread_id)
-        if await self.awaiting_answer(thread_id):
+        snapshot = await self.graph.aget_state(config)
+        self._check_owner(thread_id, dict(snapshot.values))
+        if snapshot.interrupts:
             turn_input: Any = Command(resume=message)
         else:
             turn_input = {"messages": [HumanMessage(message)]}
-            config = await self._turn_start(thread_id)
+            if snapshot.next:
+                config = await self._cut_off_turn_start(thread_id)
         values = await self.graph.ainvoke(
             turn_input, config, context=self.context, durability=self.durability
         )
