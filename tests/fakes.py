@@ -96,3 +96,21 @@ def supersede(requirement_id: str, replacement: str, reason: str = "") -> dict[s
     """One change of a correction reading."""
     return {"requirement_id": requirement_id, "action": "supersede",
             "replacement": replacement, "reason": reason}  # fmt: skip
+
+
+RESUME_SCRIPT: dict[int, tuple[str, dict[str, Any]]] = {
+    1: ("Write a function that converts temperatures.",
+        {"task_type": "code", "goal": "Convert temperatures.", "feedback": "new_task",
+         "new_requirements": ["The function converts temperatures."]}),
+    2: ("Input is in Fahrenheit.",
+        {"task_type": "code", "goal": "Convert temperatures.", "feedback": "new_information",
+         "new_requirements": ["The input is in Fahrenheit."]}),
+    3: ("no, Kelvin",
+        {"task_type": "code", "goal": "Convert temperatures.", "feedback": "correction",
+         "changes": [{"requirement_id": "R2", "action": "supersede",
+                      "replacement": "The input is in Kelvin.", "reason": "user said Kelvin"}]}),
+}  # fmt: skip
+"""Turn -> (user text, Mediator reading): a code task whose turn 3 corrects turn 2.
+
+The subprocess workers that prove a thread resumes in a new process play it.
+"""

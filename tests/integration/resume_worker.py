@@ -10,31 +10,17 @@ import asyncio
 import json
 import sys
 from pathlib import Path
-from typing import Any
 
 from langgraph_mediator import MediatorContext, build_mediator_graph
 from langgraph_mediator.persistence import open_persistence
 from langgraph_mediator.session import MediatorSession
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script: find tests/fakes.py
-from fakes import UNUSED_ENDPOINT, scripted, tool_reply  # noqa: E402
-
-SCRIPT: dict[int, tuple[str, dict[str, Any]]] = {
-    1: ("Write a function that converts temperatures.",
-        {"task_type": "code", "goal": "Convert temperatures.", "feedback": "new_task",
-         "new_requirements": ["The function converts temperatures."]}),
-    2: ("Input is in Fahrenheit.",
-        {"task_type": "code", "goal": "Convert temperatures.", "feedback": "new_information",
-         "new_requirements": ["The input is in Fahrenheit."]}),
-    3: ("no, Kelvin",
-        {"task_type": "code", "goal": "Convert temperatures.", "feedback": "correction",
-         "changes": [{"requirement_id": "R2", "action": "supersede",
-                      "replacement": "The input is in Kelvin.", "reason": "user said Kelvin"}]}),
-}  # fmt: skip
+from fakes import RESUME_SCRIPT, UNUSED_ENDPOINT, scripted, tool_reply  # noqa: E402
 
 
 async def main(db: str, thread_id: str, turn: int) -> None:
-    text, reading = SCRIPT[turn]
+    text, reading = RESUME_SCRIPT[turn]
     mediator = scripted(tool_reply("MediatorReading", reading))
     assistant = scripted(f"answer {turn}")
     async with open_persistence(db) as persistence:

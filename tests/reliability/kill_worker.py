@@ -25,21 +25,18 @@ from langgraph_mediator.persistence import open_persistence
 from langgraph_mediator.session import MediatorSession
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script: find tests/fakes.py
-from fakes import UNUSED_ENDPOINT, ScriptedChatModel, scripted, tool_reply  # noqa: E402
+from fakes import (  # noqa: E402
+    RESUME_SCRIPT,
+    UNUSED_ENDPOINT,
+    ScriptedChatModel,
+    scripted,
+    tool_reply,
+)
 
 USER = "kill-test-user"
 GUIDELINE = "Read a bare unit after an answer as a correction of the earlier unit."
-TEXTS = {1: "Write a function that converts temperatures.", 2: "Input is in Fahrenheit.",
-         3: "no, Kelvin"}  # fmt: skip
-READINGS: dict[int, dict[str, Any]] = {
-    1: {"task_type": "code", "goal": "Convert temperatures.", "feedback": "new_task",
-        "new_requirements": ["The function converts temperatures."]},
-    2: {"task_type": "code", "goal": "Convert temperatures.", "feedback": "new_information",
-        "new_requirements": ["The input is in Fahrenheit."]},
-    3: {"task_type": "code", "goal": "Convert temperatures.", "feedback": "correction",
-        "changes": [{"requirement_id": "R2", "action": "supersede",
-                     "replacement": "The input is in Kelvin.", "reason": "user said Kelvin"}]},
-}  # fmt: skip
+TEXTS = {turn: text for turn, (text, _) in RESUME_SCRIPT.items()}
+READINGS = {turn: reading for turn, (_, reading) in RESUME_SCRIPT.items()}
 
 
 class HangingModel(ScriptedChatModel):
