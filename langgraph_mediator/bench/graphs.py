@@ -64,8 +64,13 @@ class Graphs:
 
 
 @asynccontextmanager
-async def open_graphs(backend: str, postgres_url: str | None) -> AsyncIterator[Graphs]:
-    """Both graphs on a fresh ``backend`` ("memory", "sqlite" or "postgres")."""
+async def open_graphs(
+    backend: str, postgres_url: str | None, *, answer: str | None = None
+) -> AsyncIterator[Graphs]:
+    """Both graphs on a fresh ``backend`` ("memory", "sqlite" or "postgres").
+
+    ``answer`` replaces the instant model's short reply (to model longer answers).
+    """
     with tempfile.TemporaryDirectory() as tmp:
         target = {
             "memory": MEMORY,
@@ -75,15 +80,23 @@ async def open_graphs(backend: str, postgres_url: str | None) -> AsyncIterator[G
         if target is None:
             raise ValueError("the postgres backend needs --db postgresql://...")
         async with open_persistence(target) as db:
-            yield _graphs(db, backend)
+            yield _graphs(db, backend, answer)
 
 
-def _graphs(db: Persistence, backend: str) -> Graphs:
-    model = InstantChatModel()
+def _graphs(db: Persistence, backend: str, answer: str | None) -> Graphs:
+    model = InstantChatModel(answer=answer) if answer is not None else InstantChatModel()
     mediator = build_mediator_graph(
         model, mediator_model=model, checkpointer=db.checkpointer, store=db.store
     )
     return Graphs(mediator, build_bare_graph(model, db.checkpointer), backend)
+
+
+def prompt_tokens(kind: str, out: dict[str, Any]) -> int:
+    """Prompt tokens of one turn's model calls, from a ``Graphs.turn`` output of ``kind``."""
+    if kind == "mediator":
+        return sum(c["prompt_tokens"] for c in out["turn_usage"]["calls"])
+    usage = out["messages"][-1].usage_metadata or {"input_tokens": 0}
+    return int(usage["input_tokens"])
 
 
 @dataclass
@@ -141,11 +154,10 @@ async def measure_growth(
             for turn in range(1, turns + 1):
                 m_seconds, m_out = await graphs.turn("mediator", thread, turn)
                 b_seconds, b_out = await graphs.turn("bare", thread, turn)
-                m_prompt = sum(c["prompt_tokens"] for c in m_out["turn_usage"]["calls"])
-                usage = b_out["messages"][-1].usage_metadata or {"input_tokens": 0}
-                samples.setdefault(turn, []).append(
-                    (m_seconds, b_seconds, m_prompt, usage["input_tokens"], len(m_out["ledger"]))
-                )
+                samples.setdefault(turn, []).append((
+                    m_seconds, b_seconds, prompt_tokens("mediator", m_out),
+                    prompt_tokens("bare", b_out), len(m_out["ledger"]),
+                ))  # fmt: skip
     return [
         GrowthPoint(
             turn,
