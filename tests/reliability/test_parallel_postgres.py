@@ -17,6 +17,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+from fakes import UNUSED_ENDPOINT
 from langchain_core.messages import AIMessage, BaseMessage
 from langgraph.graph.state import CompiledStateGraph
 
@@ -50,7 +51,7 @@ async def converse(
     """Play one conversation; return its messages, its active requirements, its guidelines."""
     user = f"{run}-user-{index}"
     await put_guidelines(graph.store, user, [f"Guideline of conversation {index}."])  # type: ignore[arg-type]
-    context = MediatorContext(base_url="http://unused.invalid/v1", user_id=user,
+    context = MediatorContext(base_url=UNUSED_ENDPOINT, user_id=user,
                               clarification_policy="never", single_task=True)  # fmt: skip
     session = MediatorSession(graph, context)
     thread_id = f"{run}-{index}"
