@@ -1,20 +1,32 @@
 """langgraph-mediator: keep a multi-turn conversation aligned with what the user means.
 
 A Mediator reads each turn into intent, a requirement ledger and an explicit,
-fully specified instruction, and hands that to a pluggable Assistant.
+fully specified instruction, and hands that to a pluggable Assistant; a
+Refiner learns per-user guidelines from failed and successful conversations.
 """
 
+from langgraph_mediator.core import validate_user_message
 from langgraph_mediator.errors import (
     InvalidMessageError,
     LocalModelError,
     MediatorError,
     ModelEndpointError,
+    RefinerOutputError,
     ThreadOwnershipError,
     UnknownThreadError,
 )
-from langgraph_mediator.graphs import build_mediator_builder, build_mediator_graph
-from langgraph_mediator.messages import validate_user_message
-from langgraph_mediator.state import MediatorContext, MediatorReading, MediatorState
+from langgraph_mediator.graphs import (
+    build_mediator_builder,
+    build_mediator_graph,
+    build_refiner_builder,
+    build_refiner_graph,
+)
+from langgraph_mediator.state import (
+    MediatorContext,
+    MediatorReading,
+    MediatorState,
+    RefinerContext,
+)
 
 __all__ = [
     "InvalidMessageError",
@@ -24,10 +36,14 @@ __all__ = [
     "MediatorReading",
     "MediatorState",
     "ModelEndpointError",
+    "RefinerContext",
+    "RefinerOutputError",
     "ThreadOwnershipError",
     "UnknownThreadError",
     "build_mediator_builder",
     "build_mediator_graph",
+    "build_refiner_builder",
+    "build_refiner_graph",
     "validate_user_message",
 ]
 __version__ = "0.1.0"

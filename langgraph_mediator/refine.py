@@ -19,9 +19,9 @@ from langchain_core.messages import AIMessage, HumanMessage
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.store.base import BaseStore
 
+from langgraph_mediator.core import text_of
 from langgraph_mediator.graphs.refiner import build_refiner_graph
-from langgraph_mediator.messages import text_of
-from langgraph_mediator.state import MediatorContext
+from langgraph_mediator.state import ModelCall, ModelSettings, RefinerContext
 from langgraph_mediator.state.refiner import (
     Guideline,
     Rejection,
@@ -40,6 +40,8 @@ class RefineReport:
     version: int | None = None
     guidelines: list[Guideline] = field(default_factory=list)
     rejected: list[Rejection] = field(default_factory=list)
+    usage: list[ModelCall] = field(default_factory=list)
+    """Every model call of the Refiner's run."""
 
 
 def pair_runs(
@@ -117,12 +119,17 @@ async def refine_from_runs(
     *,
     store: BaseStore,
     model: BaseChatModel | None = None,
-    context: MediatorContext | None = None,
+    context: ModelSettings | None = None,
     success_threshold: float = 1.0,
     reference_instructions: Mapping[str, str] | None = None,
     max_pairs: int = 8,
 ) -> RefineReport:
-    """Pair scored runs and run the Refiner for ``user_id``; guidelines land in ``store``."""
+    """Pair scored runs and run the Refiner for ``user_id``; guidelines land in ``store``.
+
+    ``context`` gives the endpoint and the Refiner's model: a ``RefinerContext``,
+    or any context sharing its settings (a ``MediatorContext``); ``None`` reads
+    them from the environment.
+    """
     trajectories = [r if isinstance(r, Trajectory) else Trajectory.model_validate(r) for r in runs]
     pairs, unpaired = pair_runs(
         trajectories, success_threshold=success_threshold,
@@ -134,9 +141,10 @@ async def refine_from_runs(
     refiner = build_refiner_graph(model, store=store)
     result = await refiner.ainvoke(
         {"user_id": user_id, "pairs": [p.model_dump() for p in pairs]},
-        context=context or MediatorContext(user_id=user_id),
+        context=RefinerContext.from_runtime(context),
     )
     report.version = result.get("version")
     report.guidelines = result.get("guidelines", [])
     report.rejected = result.get("rejected", [])
+    report.usage = result.get("usage", [])
     return report

@@ -12,18 +12,18 @@ from typing import Any, Literal
 
 from langchain_core.messages import HumanMessage
 from langchain_core.runnables import RunnableConfig
+from langgraph.constants import START
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.types import Command, Durability
 
+from langgraph_mediator.core import active_requirements, validate_user_message
 from langgraph_mediator.errors import ThreadOwnershipError, UnknownThreadError
-from langgraph_mediator.messages import validate_user_message
 from langgraph_mediator.state import (
     Intent,
     LedgerDelta,
     MediatorContext,
     Requirement,
     TurnUsage,
-    active_requirements,
 )
 
 
@@ -67,8 +67,9 @@ class TurnResult:
         )
 
 
-FIRST_NODE = "detect_intent"
-"""The node each turn begins with (after the user's message is applied)."""
+def entry_nodes(graph: CompiledStateGraph[Any, Any, Any, Any]) -> tuple[str, ...]:
+    """The nodes a turn of ``graph`` begins with, read off its wiring (its edges from START)."""
+    return tuple(sorted(end for start, end in graph.builder.edges if start == START))
 
 
 class MediatorSession:
@@ -86,6 +87,7 @@ class MediatorSession:
         """
         self.graph = graph
         self.context = context or MediatorContext()
+        self._entry = entry_nodes(graph)
         self.durability: Durability | None = durability if graph.checkpointer else None
 
     def _config(self, thread_id: str) -> RunnableConfig:
@@ -156,7 +158,7 @@ class MediatorSession:
         async for snapshot in self.graph.aget_state_history(config):
             if not snapshot.next:
                 break
-            if snapshot.next == (FIRST_NODE,):
+            if tuple(sorted(snapshot.next)) == self._entry:
                 return snapshot.config
         return config
 

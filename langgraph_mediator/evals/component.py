@@ -20,27 +20,25 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, cast
 
-import matplotlib
+from langchain_core.messages import AIMessage, AnyMessage, HumanMessage
+from langsmith import Client, tracing_context
+from langsmith.evaluation import aevaluate
+from langsmith.schemas import Example
+from rich.console import Console
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-from langchain_core.messages import AIMessage, AnyMessage, HumanMessage  # noqa: E402
-from langsmith import Client, tracing_context  # noqa: E402
-from langsmith.evaluation import aevaluate  # noqa: E402
-from langsmith.schemas import Example  # noqa: E402
-from rich.console import Console  # noqa: E402
-
-from langgraph_mediator.evals.cache import cache_scope  # noqa: E402
-from langgraph_mediator.evals.component_sets import (  # noqa: E402
+from langgraph_mediator.core.policy import wants_clarification
+from langgraph_mediator.core.prompts import mediator_prompt
+from langgraph_mediator.core.reading import ask_for_reading
+from langgraph_mediator.evals.cache import cache_scope
+from langgraph_mediator.evals.component_sets import (
     FeedbackItem,
     UnderspecItem,
     load_feedback_items,
     load_underspec_items,
 )
-from langgraph_mediator.evals.conversation import EvalEnvironment  # noqa: E402
-from langgraph_mediator.nodes.clarify import wants_clarification  # noqa: E402
-from langgraph_mediator.nodes.detect_intent import mediator_prompt, read_turn  # noqa: E402
-from langgraph_mediator.state import (  # noqa: E402
+from langgraph_mediator.evals.conversation import EvalEnvironment
+from langgraph_mediator.evals.plotting import pyplot
+from langgraph_mediator.state import (
     Intent,
     MediatorContext,
     MediatorReading,
@@ -93,7 +91,9 @@ async def read_item(
     assert env.mediator is not None, "component evals need the Mediator's model"
     prompt = mediator_prompt(state, message, [])
     with cache_scope("component"):
-        reading, _calls, _fallback = await read_turn(env.mediator, prompt, env.context.base_url)
+        reading, _calls, _fallback = await ask_for_reading(
+            env.mediator, prompt, env.context.base_url
+        )
     return reading
 
 
@@ -116,6 +116,7 @@ def plot_confusion(
     pairs: Sequence[tuple[str, str]], labels: Sequence[str], title: str, path: Path
 ) -> None:
     """A confusion matrix (rows: expected, columns: predicted) as a PNG."""
+    plt = pyplot()
     columns = list(labels) + sorted({p for _, p in pairs} - set(labels))
     counts = Counter(pairs)
     matrix = [[counts[(e, p)] for p in columns] for e in labels]

@@ -1,6 +1,6 @@
 """The labeled sets of the component evals, and their loaders.
 
-Two hand-authored JSONL files under the repository's ``evals/datasets``:
+Two hand-authored JSONL files shipped in :mod:`langgraph_mediator.evals.datasets`:
 
 * ``feedback_classification.jsonl``: one :class:`FeedbackItem` a line, a
   follow-up message labeled ``correction``, ``confirmation`` or
@@ -19,15 +19,15 @@ Records are validated on load; an error names the file, the line and the field.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
-DATASETS_DIR = Path(__file__).resolve().parents[2] / "evals" / "datasets"
-FEEDBACK_FILE = DATASETS_DIR / "feedback_classification.jsonl"
-UNDERSPEC_FILE = DATASETS_DIR / "underspecification.jsonl"
+from langgraph_mediator.evals.datasets import FEEDBACK_SET, UNDERSPEC_SET
+from langgraph_mediator.jsonl import read_jsonl
+
+DATASETS_DIR = FEEDBACK_SET.parent
 
 FeedbackLabel = Literal["correction", "confirmation", "new_information"]
 
@@ -126,42 +126,34 @@ def _load(path: Path, model: type[Item]) -> list[Item]:
         raise FileNotFoundError(f"No component set at {path}")
     items: list[Item] = []
     seen: set[str] = set()
-    with path.open(encoding="utf-8") as lines:
-        for number, line in enumerate(lines, 1):
-            if not line.strip():
-                continue
-            where = f"{path.name}:{number}"
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise ComponentSetError(f"{where}: not valid JSON ({exc.msg})") from exc
-            try:
-                item = model.model_validate(record)
-            except ValidationError as exc:
-                problems = "; ".join(
-                    f"field {_field_name(error['loc'])!r}: {error['msg']}" for error in exc.errors()
-                )
-                raise ComponentSetError(f"{where}: {problems}") from exc
-            if item.id in seen:
-                raise ComponentSetError(f"{where}: field 'id': duplicate id {item.id!r}")
-            seen.add(item.id)
-            items.append(item)
+    for where, record in read_jsonl(path, error=ComponentSetError):
+        try:
+            item = model.model_validate(record)
+        except ValidationError as exc:
+            problems = "; ".join(
+                f"field {_field_name(error['loc'])!r}: {error['msg']}" for error in exc.errors()
+            )
+            raise ComponentSetError(f"{where}: {problems}") from exc
+        if item.id in seen:
+            raise ComponentSetError(f"{where}: field 'id': duplicate id {item.id!r}")
+        seen.add(item.id)
+        items.append(item)
     return items
 
 
 def load_feedback_items(path: str | Path | None = None) -> list[FeedbackItem]:
-    """Load the feedback-classification set (default: the repository's file).
+    """Load the feedback-classification set (default: the shipped file).
 
     Raises :class:`ComponentSetError` (a ``ValueError``) naming the file, line
     and field of the first invalid record, or of a duplicate id.
     """
-    return _load(Path(path) if path is not None else FEEDBACK_FILE, FeedbackItem)
+    return _load(Path(path) if path is not None else FEEDBACK_SET, FeedbackItem)
 
 
 def load_underspec_items(path: str | Path | None = None) -> list[UnderspecItem]:
-    """Load the underspecification set (default: the repository's file).
+    """Load the underspecification set (default: the shipped file).
 
     Raises :class:`ComponentSetError` (a ``ValueError``) naming the file, line
     and field of the first invalid record, or of a duplicate id.
     """
-    return _load(Path(path) if path is not None else UNDERSPEC_FILE, UnderspecItem)
+    return _load(Path(path) if path is not None else UNDERSPEC_SET, UnderspecItem)

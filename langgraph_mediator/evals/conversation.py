@@ -31,13 +31,13 @@ from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.store.base import BaseStore
 
+from langgraph_mediator.core.messages import text_of
 from langgraph_mediator.errors import MediatorError
 from langgraph_mediator.evals.checkers import CheckResult, check_answer
 from langgraph_mediator.evals.simulator import RuleBasedSimulator, UserTurn
 from langgraph_mediator.evals.strategy import classify_strategy
 from langgraph_mediator.evals.tasks import ShardedTask
 from langgraph_mediator.graphs.mediator import build_mediator_graph
-from langgraph_mediator.messages import text_of
 from langgraph_mediator.models import usage_of
 from langgraph_mediator.state import MediatorContext
 
@@ -54,7 +54,6 @@ class Setting(StrEnum):
     MEDIATOR_REFINER = "MEDIATOR+REFINER"
 
 
-SINGLE_TURN = {Setting.FULL, Setting.CONCAT}
 MEDIATED = {Setting.MEDIATOR, Setting.MEDIATOR_REFINER}
 JUDGED_FAMILIES = {"data2text", "summary"}
 ATTEMPTS = {"answer_attempt", "hedge"}

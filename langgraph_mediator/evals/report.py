@@ -15,13 +15,9 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-import matplotlib
-
-matplotlib.use("Agg")  # files only: no display on servers and CI
-import matplotlib.pyplot as plt  # noqa: E402
-
-from langgraph_mediator.evals.conversation import MEDIATED, ConversationResult, Setting  # noqa: E402
-from langgraph_mediator.evals.metrics import SettingSummary, gap_recovery, summarize  # noqa: E402
+from langgraph_mediator.evals.conversation import MEDIATED, ConversationResult, Setting
+from langgraph_mediator.evals.metrics import SettingSummary, gap_recovery, summarize
+from langgraph_mediator.evals.plotting import pyplot
 
 
 def summaries(
@@ -90,6 +86,7 @@ def plot_family_scores(
     groups: dict[str, dict[str, SettingSummary]], settings: Sequence[str], path: Path
 ) -> None:
     """Grouped bars: P per family, one bar per setting."""
+    plt = pyplot()
     families = sorted(g for g in groups if g != "all") or ["all"]
     width = 0.8 / max(len(settings), 1)
     fig, ax = plt.subplots(figsize=(max(6, 1.6 * len(families)), 4))
@@ -108,6 +105,7 @@ def plot_family_scores(
 
 def plot_metrics(table: dict[str, SettingSummary], path: Path) -> None:
     """P, A90 and U90_10 per setting."""
+    plt = pyplot()
     names = list(table)
     fig, ax = plt.subplots(figsize=(max(6, 1.2 * len(names)), 4))
     for i, (label, attr) in enumerate(
@@ -126,6 +124,7 @@ def plot_metrics(table: dict[str, SettingSummary], path: Path) -> None:
 
 def plot_recovery(recovered: dict[str, float | None], path: Path) -> None:
     """Share of the FULL-SHARDED gap recovered by each mediated setting."""
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(5, 3.5))
     names = list(recovered) or ["(needs FULL, SHARDED, MEDIATOR)"]
     values = [100 * (recovered.get(n) or 0.0) for n in names]
@@ -136,6 +135,32 @@ def plot_recovery(recovered: dict[str, float | None], path: Path) -> None:
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
+
+
+def summary_markdown(
+    results: Sequence[ConversationResult],
+    settings: Sequence[str],
+    header: dict[str, Any],
+    *,
+    title: str = "",
+) -> str:
+    """The report's head: the run's header, the all-tasks table and the gap recovery.
+
+    What ``mediator eval`` prints when a run ends; :func:`write_report` opens
+    ``report.md`` with the same text.
+    """
+    overall = summaries(results, settings).get("all", {})
+    recovered = recoveries(overall)
+    lines = [f"# Sharded-conversation benchmark: {header.get('run', title)}", ""]
+    lines += [f"- **{k}**: {v}" for k, v in header.items()]
+    lines += ["", "## All tasks", "", markdown_table(overall), ""]
+    if recovered:
+        lines += [
+            "Gap recovery (MEDIATOR - SHARDED) / (FULL - SHARDED): "
+            + ", ".join(f"{k} {_fmt(v, pct=True)}" for k, v in recovered.items()),
+            "",
+        ]
+    return "\n".join(lines)
 
 
 def write_report(
@@ -153,15 +178,7 @@ def write_report(
     plot_family_scores(groups, list(overall), out_dir / "score_by_family.png")
     plot_metrics(overall, out_dir / "metrics.png")
     plot_recovery(recovered, out_dir / "recovery.png")
-    lines = [f"# Sharded-conversation benchmark: {header.get('run', out_dir.name)}", ""]
-    lines += [f"- **{k}**: {v}" for k, v in header.items()]
-    lines += ["", "## All tasks", "", markdown_table(overall), ""]
-    if recovered:
-        lines += [
-            "Gap recovery (MEDIATOR - SHARDED) / (FULL - SHARDED): "
-            + ", ".join(f"{k} {_fmt(v, pct=True)}" for k, v in recovered.items()),
-            "",
-        ]
+    lines = [summary_markdown(results, settings, header, title=out_dir.name)]
     lines += ["## P per task family", "", family_table(groups, list(overall)), ""]
     lines += [*extra_sections]
     lines += [

@@ -22,6 +22,7 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import HumanMessage, SystemMessage
 from pydantic import BaseModel, Field
 
+from langgraph_mediator.core import fence
 from langgraph_mediator.evals.tasks import ShardedTask
 from langgraph_mediator.models import ask_structured
 
@@ -175,7 +176,7 @@ class LLMSimulator(RuleBasedSimulator):
         """The shard in the user's words; the shard itself if the model fails or drops a number."""
         prompt = [
             SystemMessage(REPHRASE_PROMPT),
-            HumanMessage(f"Assistant said: <<<{reply[:1500]}>>>\nFACT: <<<{shard}>>>"),
+            HumanMessage(f"Assistant said: {fence(reply[:1500])}\nFACT: {fence(shard)}"),
         ]
         found, _calls, _error = await ask_structured(
             self.model, Rephrasing, prompt, node="simulator", base_url=self.base_url
@@ -196,7 +197,3 @@ class LLMSimulator(RuleBasedSimulator):
         shard = task.shards[turn.shard]
         prefix = turn.text[: -len(shard)] if turn.text.endswith(shard) else ""
         return UserTurn(prefix + await self.rephrase(shard, reply), turn.shard)
-
-
-Simulator = RuleBasedSimulator
-"""Any simulator: the rule-based one or a subclass."""

@@ -22,11 +22,12 @@ Records are validated on load; an error names the file, line, task_id and field.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, get_args
+
+from langgraph_mediator.jsonl import read_jsonl
 
 TaskFamily = Literal["math", "code", "actions", "database", "data2text", "summary"]
 FAMILIES: tuple[str, ...] = get_args(TaskFamily)
@@ -148,20 +149,12 @@ def iter_tasks(path: str | Path) -> Iterator[ShardedTask]:
     if not path.is_file():
         raise FileNotFoundError(f"No task file at {path}")
     seen: set[str] = set()
-    with path.open(encoding="utf-8") as lines:
-        for number, line in enumerate(lines, 1):
-            if not line.strip():
-                continue
-            where = f"{path.name}:{number}"
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise TaskFormatError(f"{where}: not valid JSON ({exc.msg})") from exc
-            task = parse_task(record, where)
-            if task.task_id in seen:
-                raise _fail(where, task.task_id, "task_id", "is a duplicate")
-            seen.add(task.task_id)
-            yield task
+    for where, record in read_jsonl(path, error=TaskFormatError):
+        task = parse_task(record, where)
+        if task.task_id in seen:
+            raise _fail(where, task.task_id, "task_id", "is a duplicate")
+        seen.add(task.task_id)
+        yield task
 
 
 def load_tasks(

@@ -19,8 +19,8 @@ from langgraph.graph import END, START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.store.base import BaseStore
 
-from langgraph_mediator.nodes import (
-    Executor,
+from langgraph_mediator.core import Executor
+from langgraph_mediator.nodes.mediator import (
     clarify,
     classify_feedback,
     make_detect_intent,

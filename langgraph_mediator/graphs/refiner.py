@@ -3,7 +3,9 @@
 START -> diagnose -> propose_guidelines -> merge_guidelines -> write_guidelines -> END
 
 ``graph`` is compiled without checkpointer or store for ``langgraph.json``;
-embed :func:`build_refiner_graph` with a store (the guidelines live there).
+embed :func:`build_refiner_graph` with a store (the guidelines live there). Its
+context is :class:`~langgraph_mediator.state.RefinerContext` (the endpoint and
+the Refiner's model); a ``MediatorContext`` works too, for its endpoint settings.
 """
 
 from __future__ import annotations
@@ -14,19 +16,21 @@ from langgraph.graph import END, START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.store.base import BaseStore
 
-from langgraph_mediator.nodes.diagnose import make_diagnose
-from langgraph_mediator.nodes.merge_guidelines import make_merge_guidelines
-from langgraph_mediator.nodes.propose_guidelines import make_propose_guidelines
-from langgraph_mediator.nodes.write_guidelines import write_guidelines
-from langgraph_mediator.state import MediatorContext
+from langgraph_mediator.nodes.refiner import (
+    make_diagnose,
+    make_merge_guidelines,
+    make_propose_guidelines,
+    write_guidelines,
+)
+from langgraph_mediator.state import RefinerContext
 from langgraph_mediator.state.refiner import RefinerInput, RefinerState
 
 
 def build_refiner_builder(
     model: BaseChatModel | None = None,
-) -> StateGraph[RefinerState, MediatorContext, RefinerInput, RefinerState]:
+) -> StateGraph[RefinerState, RefinerContext, RefinerInput, RefinerState]:
     """The uncompiled refiner graph."""
-    builder = StateGraph(RefinerState, context_schema=MediatorContext, input_schema=RefinerInput)
+    builder = StateGraph(RefinerState, context_schema=RefinerContext, input_schema=RefinerInput)
     builder.add_node("diagnose", make_diagnose(model))
     builder.add_node("propose_guidelines", make_propose_guidelines(model))
     builder.add_node("merge_guidelines", make_merge_guidelines(model))
@@ -45,7 +49,7 @@ def build_refiner_graph(
     store: BaseStore | None = None,
     checkpointer: BaseCheckpointSaver[str] | None = None,
     name: str = "refiner",
-) -> CompiledStateGraph[RefinerState, MediatorContext, RefinerInput, RefinerState]:
+) -> CompiledStateGraph[RefinerState, RefinerContext, RefinerInput, RefinerState]:
     """Compile the Refiner.
 
     Args:

@@ -1,18 +1,11 @@
-"""The mediator graph's nodes, one module each, with their prompts beside them."""
+"""The nodes of both graphs, one module each, in a folder per graph.
 
-from langgraph_mediator.nodes.clarify import clarify, question_for, wants_clarification
-from langgraph_mediator.nodes.classify_feedback import build_instruction, classify_feedback
-from langgraph_mediator.nodes.detect_intent import SYSTEM_PROMPT, make_detect_intent
-from langgraph_mediator.nodes.execute import Executor, make_execute
+* :mod:`.mediator`: ``detect_intent``, ``clarify``, ``classify_feedback``,
+  ``execute``; thin shells over :mod:`langgraph_mediator.core`, which holds the
+  Mediator's prompt and logic;
+* :mod:`.refiner`: ``diagnose``, ``propose_guidelines``, ``merge_guidelines``,
+  ``write_guidelines``, with the Refiner's prompts beside them.
 
-__all__ = [
-    "SYSTEM_PROMPT",
-    "Executor",
-    "build_instruction",
-    "clarify",
-    "classify_feedback",
-    "make_detect_intent",
-    "make_execute",
-    "question_for",
-    "wants_clarification",
-]
+No node imports another node: what two nodes share lives in the core, or in a
+graph folder's non-node modules (the Refiner's ``prompts`` and ``calls``).
+"""

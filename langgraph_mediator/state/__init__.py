@@ -1,23 +1,25 @@
-"""State, context and structured-output schemas of the mediator graph."""
+"""Schemas of both graphs: their states, run contexts and structured model outputs.
+
+Only data lives here (TypedDicts, dataclasses, pydantic models); the logic that
+works on it is in :mod:`langgraph_mediator.core` and the nodes.
+"""
 
 from langgraph_mediator.state.context import (
     AssistantInput,
     ClarificationMode,
     ClarificationPolicy,
     MediatorContext,
-)
-from langgraph_mediator.state.ledger import (
-    LedgerDelta,
-    Requirement,
-    active_requirements,
-    apply_reading,
-    format_ledger,
+    ModelSettings,
+    RefinerContext,
 )
 from langgraph_mediator.state.mediator import (
     InputState,
     Intent,
+    LedgerDelta,
     MediatorState,
     ModelCall,
+    Requirement,
+    RequirementStatus,
     TurnUsage,
 )
 from langgraph_mediator.state.reading import FeedbackKind, MediatorReading, RequirementChange
@@ -34,10 +36,10 @@ __all__ = [
     "MediatorReading",
     "MediatorState",
     "ModelCall",
+    "ModelSettings",
+    "RefinerContext",
     "Requirement",
     "RequirementChange",
+    "RequirementStatus",
     "TurnUsage",
-    "active_requirements",
-    "apply_reading",
-    "format_ledger",
 ]

@@ -1,6 +1,8 @@
-"""Runtime context of the mediator graph: who is talking, which models, which policy.
+"""Runtime contexts of the two graphs: who is talking, which models, which policy.
 
-Passed per run as ``graph.ainvoke(..., context=MediatorContext(...))``. Every field
+Passed per run as ``graph.ainvoke(..., context=MediatorContext(...))`` (the
+mediator graph) or ``context=RefinerContext(...)`` (the refiner graph). Both
+share :class:`ModelSettings`, the endpoint and sampling settings. Every field
 has a default read from the environment, so a bare ``MediatorContext()`` (or no
 context at all: LangGraph may hand nodes ``None``) describes a working setup.
 """
@@ -8,8 +10,9 @@ context at all: LangGraph may hand nodes ``None``) describes a working setup.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field, fields
-from typing import Any, Literal, get_args
+from collections.abc import Callable
+from dataclasses import dataclass, field, fields, is_dataclass
+from typing import Any, Literal, Self, get_args
 
 ClarificationPolicy = Literal["never", "when_missing", "always"]
 """When the Mediator may ask the user a question instead of executing.
@@ -49,127 +52,145 @@ def _env_float(name: str, default: float) -> float:
     return float(raw) if raw is not None else default
 
 
-@dataclass(kw_only=True)
-class MediatorContext:
-    """Run-scoped configuration of the mediator graph.
+_DEFAULT_MODEL = "smollm2-135m-instruct"
 
-    Endpoint fields left ``None`` fall back to the embedded local model server,
+
+def _setting(default: Callable[[], Any], description: str) -> Any:
+    """A context field: its default read when the context is made, and its help in Studio."""
+    return field(default_factory=default, metadata={"description": description})
+
+
+def _model_env(*names: str) -> str:
+    """The first of ``names`` set in the environment, else ``MEDIATOR_MODEL``, else the default."""
+    for name in (*names, "MEDIATOR_MODEL"):
+        value = _env(name)
+        if value is not None:
+            return value
+    return _DEFAULT_MODEL
+
+
+@dataclass(kw_only=True)
+class ModelSettings:
+    """Where model calls go and how they are sampled: the part both graphs' contexts share.
+
+    ``base_url`` left ``None`` falls back to the embedded local model server,
     which needs no key and no network.
     """
 
-    user_id: str = field(
-        default_factory=lambda: _env("MEDIATOR_USER_ID", "default") or "default",
-        metadata={
-            "description": "Whose guidelines are read: Store namespace ('guidelines', user_id)."
-        },
+    base_url: str | None = _setting(
+        lambda: _env("OPENAI_BASE_URL"),
+        "OpenAI-compatible endpoint. Unset: the embedded local model.",
     )
-    base_url: str | None = field(
-        default_factory=lambda: _env("OPENAI_BASE_URL"),
-        metadata={"description": "OpenAI-compatible endpoint. Unset: the embedded local model."},
+    api_key: str | None = _setting(
+        lambda: _env("OPENAI_API_KEY"),
+        "Key for base_url. Unset: a placeholder (local servers ignore it).",
     )
-    api_key: str | None = field(
-        default_factory=lambda: _env("OPENAI_API_KEY"),
-        metadata={
-            "description": "Key for base_url. Unset: a placeholder (local servers ignore it)."
-        },
+    temperature: float = _setting(
+        lambda: _env_float("MEDIATOR_TEMPERATURE", 0.0), "Sampling temperature of every call."
     )
-    mediator_model: str = field(
-        default_factory=lambda: _env("MEDIATOR_MODEL", "smollm2-135m-instruct") or "",
-        metadata={"description": "Model that reads intent and classifies feedback."},
+    max_tokens: int = _setting(
+        lambda: _env_int("MEDIATOR_MAX_TOKENS", 512),
+        "Completion cap per model call (sent as max_tokens).",
     )
-    assistant_model: str = field(
-        default_factory=lambda: (
-            _env("MEDIATOR_ASSISTANT_MODEL")
-            or _env("MEDIATOR_MODEL", "smollm2-135m-instruct")
-            or ""
-        ),
-        metadata={
-            "description": "Model of the default Assistant (when no executor is plugged in)."
-        },
+    request_timeout: float = _setting(
+        lambda: _env_float("MEDIATOR_TIMEOUT", 120.0),
+        "Seconds before a model request is abandoned.",
     )
-    refiner_model: str = field(
-        default_factory=lambda: (
-            _env("MEDIATOR_REFINER_MODEL") or _env("MEDIATOR_MODEL", "smollm2-135m-instruct") or ""
-        ),
-        metadata={"description": "Model of the Refiner (guideline learning)."},
+    max_retries: int = _setting(
+        lambda: _env_int("MEDIATOR_MAX_RETRIES", 2),
+        "Retries of a failed request (connection errors, 5xx).",
     )
-    clarification_policy: ClarificationPolicy = field(
-        default_factory=lambda: _policy_from_env(),
-        metadata={"description": "never | when_missing | always."},
+
+    @classmethod
+    def from_runtime(cls, context: object) -> Self:
+        """Normalise what LangGraph hands a node into this class.
+
+        ``None`` gives the defaults; a dict (LangGraph Server) or another
+        context dataclass (a ``MediatorContext`` handed to the refiner graph,
+        say) gives the fields this class knows, the rest at their defaults.
+        """
+        if context is None:
+            return cls()
+        if isinstance(context, cls):
+            return context
+        if isinstance(context, dict):
+            values = context
+        elif is_dataclass(context) and not isinstance(context, type):
+            values = {f.name: getattr(context, f.name) for f in fields(context)}
+        else:
+            raise TypeError(
+                f"{cls.__name__} expected a dict or a dataclass as context, "
+                f"got {type(context).__name__}"
+            )
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in values.items() if k in known})
+
+
+@dataclass(kw_only=True)
+class MediatorContext(ModelSettings):
+    """Run-scoped configuration of the mediator graph."""
+
+    user_id: str = _setting(
+        lambda: _env("MEDIATOR_USER_ID", "default") or "default",
+        "Whose guidelines are read: Store namespace ('guidelines', user_id).",
     )
-    clarification_mode: ClarificationMode = field(
-        default_factory=lambda: _env("MEDIATOR_CLARIFICATION_MODE", "end_turn"),  # type: ignore[arg-type,return-value]
-        metadata={"description": "end_turn | interrupt: end the turn with the question, or pause."},
+    mediator_model: str = _setting(_model_env, "Model that reads intent and classifies feedback.")
+    assistant_model: str = _setting(
+        lambda: _model_env("MEDIATOR_ASSISTANT_MODEL"),
+        "Model of the default Assistant (when no executor is plugged in).",
     )
-    max_questions_per_task: int = field(
-        default_factory=lambda: _env_int("MEDIATOR_MAX_QUESTIONS", 2),
-        metadata={
-            "description": "Clarifying questions allowed per task; asking too much fails too."
-        },
+    clarification_policy: ClarificationPolicy = _setting(
+        lambda: _env("MEDIATOR_CLARIFY_POLICY", "when_missing"),
+        "never | when_missing | always.",
     )
-    assistant_input: AssistantInput = field(
-        default="instruction",
-        metadata={"description": "instruction | instruction_and_history: what the Assistant sees."},
+    clarification_mode: ClarificationMode = _setting(
+        lambda: _env("MEDIATOR_CLARIFICATION_MODE", "end_turn"),
+        "end_turn | interrupt: end the turn with the question, or pause.",
     )
-    single_task: bool = field(
-        default_factory=lambda: _env("MEDIATOR_SINGLE_TASK", "false") == "true",
-        metadata={
-            "description": "Treat the thread as one task: a mid-thread 'new_task' reading counts "
-            "as new information (the sharded-conversation protocol; small models over-predict "
-            "new tasks)."
-        },
+    max_questions_per_task: int = _setting(
+        lambda: _env_int("MEDIATOR_MAX_QUESTIONS", 2),
+        "Clarifying questions allowed per task; asking too much fails too.",
     )
-    temperature: float = field(default_factory=lambda: _env_float("MEDIATOR_TEMPERATURE", 0.0))
-    max_tokens: int = field(
-        default_factory=lambda: _env_int("MEDIATOR_MAX_TOKENS", 512),
-        metadata={"description": "Completion cap per model call (sent as max_tokens)."},
+    assistant_input: AssistantInput = _setting(
+        lambda: "instruction", "instruction | instruction_and_history: what the Assistant sees."
     )
-    request_timeout: float = field(
-        default_factory=lambda: _env_float("MEDIATOR_TIMEOUT", 120.0),
-        metadata={"description": "Seconds before a model request is abandoned."},
+    single_task: bool = _setting(
+        lambda: _env("MEDIATOR_SINGLE_TASK", "false") == "true",
+        "Treat the thread as one task: a mid-thread 'new_task' reading counts as new "
+        "information (the sharded-conversation protocol; small models over-predict new tasks).",
     )
-    max_retries: int = field(
-        default_factory=lambda: _env_int("MEDIATOR_MAX_RETRIES", 2),
-        metadata={"description": "Retries of a failed request (connection errors, 5xx)."},
-    )
-    max_message_chars: int = field(
-        default_factory=lambda: _env_int("MEDIATOR_MAX_MESSAGE_CHARS", 20_000),
-        metadata={"description": "Longest user message accepted."},
+    max_message_chars: int = _setting(
+        lambda: _env_int("MEDIATOR_MAX_MESSAGE_CHARS", 20_000), "Longest user message accepted."
     )
 
     def __post_init__(self) -> None:
         """Reject settings that would only fail later, deep inside a run."""
-        if self.clarification_policy not in get_args(ClarificationPolicy):
-            raise ValueError(
-                f"clarification_policy must be one of {get_args(ClarificationPolicy)}, "
-                f"got {self.clarification_policy!r} (env MEDIATOR_CLARIFY_POLICY)"
-            )
-        if self.clarification_mode not in get_args(ClarificationMode):
-            raise ValueError(
-                f"clarification_mode must be one of {get_args(ClarificationMode)}, "
-                f"got {self.clarification_mode!r} (env MEDIATOR_CLARIFICATION_MODE)"
-            )
-        if self.assistant_input not in get_args(AssistantInput):
-            raise ValueError(
-                f"assistant_input must be one of {get_args(AssistantInput)}, "
-                f"got {self.assistant_input!r}"
-            )
+        for name, choices, env in _CHOICES:
+            value = getattr(self, name)
+            if value not in get_args(choices):
+                where = f" (env {env})" if env else ""
+                raise ValueError(f"{name} must be one of {get_args(choices)}, got {value!r}{where}")
         if self.max_questions_per_task < 0:
             raise ValueError("max_questions_per_task must be >= 0")
         if not self.user_id.strip():
             raise ValueError("user_id must not be empty")
 
-    @classmethod
-    def from_runtime(cls, context: MediatorContext | dict[str, Any] | None) -> MediatorContext:
-        """Normalise what LangGraph hands a node: ``None``, a dict (server) or an instance."""
-        if context is None:
-            return cls()
-        if not isinstance(context, dict):
-            return context
-        known = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in context.items() if k in known})
+
+_CHOICES: tuple[tuple[str, Any, str | None], ...] = (
+    ("clarification_policy", ClarificationPolicy, "MEDIATOR_CLARIFY_POLICY"),
+    ("clarification_mode", ClarificationMode, "MEDIATOR_CLARIFICATION_MODE"),
+    ("assistant_input", AssistantInput, None),
+)
+"""The context's fields that take one of a fixed set of values, and their variables."""
 
 
-def _policy_from_env() -> ClarificationPolicy:
-    value = _env("MEDIATOR_CLARIFY_POLICY", "when_missing")
-    return value  # type: ignore[return-value]  # validated in __post_init__
+@dataclass(kw_only=True)
+class RefinerContext(ModelSettings):
+    """Run-scoped configuration of the refiner graph: its model and endpoint.
+
+    Whose guidelines are refined is the run's input (``user_id``), not context.
+    """
+
+    refiner_model: str = _setting(
+        lambda: _model_env("MEDIATOR_REFINER_MODEL"), "Model of the Refiner (guideline learning)."
+    )

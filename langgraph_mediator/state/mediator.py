@@ -7,13 +7,37 @@ panel shows the ledger and the explicit instruction as they are.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, NotRequired
+from typing import Annotated, Any, Literal, NotRequired
 
 from langchain_core.messages import AnyMessage
 from langgraph.graph.message import add_messages
 from typing_extensions import TypedDict
 
-from langgraph_mediator.state.ledger import LedgerDelta, Requirement
+from langgraph_mediator.state.reading import FeedbackKind
+
+RequirementStatus = Literal["active", "superseded", "retracted"]
+
+
+class Requirement(TypedDict):
+    """One requirement, as the user stated it (made explicit by the Mediator)."""
+
+    id: str
+    text: str
+    turn: int
+    task: int
+    status: RequirementStatus
+    superseded_by: NotRequired[str | None]
+    reason: NotRequired[str]
+
+
+class LedgerDelta(TypedDict):
+    """What one turn did to the ledger, for display and for benchmarks."""
+
+    feedback: FeedbackKind
+    added: list[str]
+    superseded: list[str]
+    retracted: list[str]
+    ignored: list[str]
 
 
 class Intent(TypedDict):
@@ -60,7 +84,7 @@ class MediatorState(InputState):
     """The Mediator's raw structured reading of the latest turn (for Studio and evals)."""
     ledger_delta: NotRequired[LedgerDelta | None]
     mediator_notes: NotRequired[list[str]]
-    """Safeguards applied to the latest reading (see detect_intent.settle_reading)."""
+    """Safeguards applied to the latest reading (see :func:`core.reading.settle_reading`)."""
     should_clarify: NotRequired[bool]
     pending_question: NotRequired[str | None]
     questions_asked: NotRequired[int]

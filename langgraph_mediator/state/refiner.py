@@ -8,10 +8,13 @@ never instructions: their text is fenced in prompts and the output validated.
 
 from __future__ import annotations
 
+import operator
 from typing import Annotated, Any, Literal, NotRequired
 
 from pydantic import BaseModel, Field, model_validator
 from typing_extensions import TypedDict
+
+from langgraph_mediator.state.mediator import ModelCall
 
 MAX_GUIDELINES = 12
 """Cap on a user's guideline set: more rules dilute the Mediator's prompt."""
@@ -148,3 +151,5 @@ class RefinerState(RefinerInput):
     existing: NotRequired[list[Guideline]]
     guidelines: NotRequired[list[Guideline]]
     version: NotRequired[int]
+    usage: NotRequired[Annotated[list[ModelCall], operator.add]]
+    """Every model call of the run, node by node, as the Mediator records its turns."""

@@ -9,21 +9,20 @@ quality: quality numbers come from ``mediator eval`` runs.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from langsmith import testing as t
 
 from langgraph_mediator.evals.conversation import EvalEnvironment, Setting, run_conversation
+from langgraph_mediator.evals.datasets import AUTHORED_TASKS
 from langgraph_mediator.evals.tasks import ShardedTask, load_tasks
-from langgraph_mediator.local_server import LocalModelServer, bundled_model_path
 from langgraph_mediator.models import build_chat_model
+from langgraph_mediator.models.local_server import LocalModelServer, bundled_model_path
 from langgraph_mediator.state import MediatorContext
 
 pytestmark = pytest.mark.integration
 
-AUTHORED = Path(__file__).resolve().parents[2] / "evals" / "datasets" / "sharded_tasks.jsonl"
-SMOKE = load_tasks([AUTHORED])
+SMOKE = load_tasks([AUTHORED_TASKS])
 SMOKE_SET = [next(x for x in SMOKE if x.family == family) for family in ("math", "code", "actions")]
 
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from langgraph_mediator.bench.graphs import measure_load, measure_overhead
 from langgraph_mediator.cli import main
+from langgraph_mediator.evals.bench.graphs import measure_load, measure_overhead
 
 pytestmark = pytest.mark.integration
 

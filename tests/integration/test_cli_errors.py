@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from langgraph_mediator import build_mediator_graph
-from langgraph_mediator.local_server import free_port
+from langgraph_mediator.models.local_server import free_port
 from langgraph_mediator.persistence import open_persistence
 
 

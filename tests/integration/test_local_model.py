@@ -16,9 +16,12 @@ from langgraph.store.memory import InMemoryStore
 
 from langgraph_mediator import MediatorContext, build_mediator_graph
 from langgraph_mediator.graphs.refiner import build_refiner_graph
-from langgraph_mediator.guidelines import current_version
-from langgraph_mediator.local_server import LOCAL_MODEL_ALIAS, LocalModelServer, bundled_model_path
-from langgraph_mediator.safety import guideline_problem
+from langgraph_mediator.guidelines import current_version, guideline_problem
+from langgraph_mediator.models.local_server import (
+    LOCAL_MODEL_ALIAS,
+    LocalModelServer,
+    bundled_model_path,
+)
 from langgraph_mediator.session import MediatorSession
 from langgraph_mediator.state.refiner import MAX_GUIDELINES
 

@@ -23,7 +23,7 @@ from langgraph_mediator import (
     UnknownThreadError,
     build_mediator_graph,
 )
-from langgraph_mediator.local_server import free_port
+from langgraph_mediator.models.local_server import free_port
 from langgraph_mediator.persistence import open_persistence
 from langgraph_mediator.session import MediatorSession
 

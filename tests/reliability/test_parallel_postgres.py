@@ -22,7 +22,7 @@ from langchain_core.messages import AIMessage, BaseMessage
 from langgraph.graph.state import CompiledStateGraph
 
 from langgraph_mediator import MediatorContext, build_mediator_graph
-from langgraph_mediator.bench.instant import InstantChatModel
+from langgraph_mediator.evals.bench.instant import InstantChatModel
 from langgraph_mediator.guidelines import load_guidelines, put_guidelines
 from langgraph_mediator.persistence import open_persistence
 from langgraph_mediator.session import MediatorSession

@@ -32,7 +32,7 @@ from langgraph_sdk import get_client, get_sync_client
 from langgraph_sdk.client import LangGraphClient
 from openai_stub import OpenAIStub, Reply, ToolCall, last_user_text, system_text, tool_name
 
-from langgraph_mediator.local_server import free_port
+from langgraph_mediator.models.local_server import free_port
 
 pytestmark = [pytest.mark.server, pytest.mark.integration]
 

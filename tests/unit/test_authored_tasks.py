@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 from collections import Counter
-from pathlib import Path
 
 import pytest
 
 from langgraph_mediator.evals.checkers import CheckResult, check_actions, check_code, check_math
+from langgraph_mediator.evals.datasets import AUTHORED_TASKS
 from langgraph_mediator.evals.tasks import ShardedTask, load_tasks
 
-AUTHORED = Path(__file__).resolve().parents[2] / "evals" / "datasets" / "sharded_tasks.jsonl"
-TASKS = load_tasks([AUTHORED])
+TASKS = load_tasks([AUTHORED_TASKS])
 
 
 def render_calls(task: ShardedTask, drop_last: bool = False) -> str:

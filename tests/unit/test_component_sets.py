@@ -31,7 +31,9 @@ def underspec() -> list[UnderspecItem]:
 
 
 def test_default_paths_are_the_repo_datasets() -> None:
-    repo_datasets = Path(__file__).resolve().parents[2] / "evals" / "datasets"
+    repo_datasets = (
+        Path(__file__).resolve().parents[2] / "langgraph_mediator" / "evals" / "datasets"
+    )
     assert repo_datasets == DATASETS_DIR
     assert (DATASETS_DIR / "feedback_classification.jsonl").is_file()
     assert (DATASETS_DIR / "underspecification.jsonl").is_file()

@@ -13,6 +13,7 @@ from fakes import UNUSED_ENDPOINT, FlakyModel, reading, scripted
 from langchain_core.messages import AIMessage, HumanMessage
 from langgraph.store.memory import InMemoryStore
 
+from langgraph_mediator.evals.benchmark import Benchmark, split_tasks
 from langgraph_mediator.evals.cache import ResponseCache, cache_scope
 from langgraph_mediator.evals.conversation import (
     ConversationResult,
@@ -21,7 +22,6 @@ from langgraph_mediator.evals.conversation import (
     TurnLog,
     run_conversation,
 )
-from langgraph_mediator.evals.harness import Benchmark, split_tasks
 from langgraph_mediator.evals.metrics import gap_recovery, percentile, summarize, task_metrics
 from langgraph_mediator.evals.report import write_report
 from langgraph_mediator.evals.simulator import DONT_KNOW, RuleBasedSimulator

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from langgraph_mediator.state import MediatorReading, Requirement, apply_reading
-from langgraph_mediator.state.ledger import active_requirements, format_ledger
+from langgraph_mediator.core.ledger import active_requirements, apply_reading, format_ledger
+from langgraph_mediator.state import MediatorReading, Requirement
 
 
 def read(feedback: str, **fields: Any) -> MediatorReading:

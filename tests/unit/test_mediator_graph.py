@@ -22,9 +22,9 @@ from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.store.memory import InMemoryStore
 
 from langgraph_mediator import MediatorContext, build_mediator_graph
+from langgraph_mediator.core import Executor
 from langgraph_mediator.graphs.mediator import route_after_intent
 from langgraph_mediator.guidelines import put_guidelines
-from langgraph_mediator.nodes.execute import Executor
 
 
 class Conversation:

@@ -8,7 +8,7 @@ import httpx
 import openai
 import pytest
 
-from langgraph_mediator import MediatorContext
+from langgraph_mediator import MediatorContext, RefinerContext
 from langgraph_mediator.errors import ModelEndpointError
 from langgraph_mediator.models import build_chat_model, endpoint_error, guarded_call
 
@@ -65,7 +65,8 @@ def test_context_reads_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     assert (context.user_id, context.base_url, context.clarification_policy) == (
         "carol", "http://env.test/v1", "never",
     )  # fmt: skip
-    assert context.mediator_model == context.assistant_model == context.refiner_model == "m1"
+    refiner = RefinerContext()
+    assert context.mediator_model == context.assistant_model == refiner.refiner_model == "m1"
     assert context.max_questions_per_task == 5 and context.single_task
 
 

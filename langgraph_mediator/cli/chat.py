@@ -1,0 +1,75 @@
+"""``mediator chat``: talk to the mediator graph, one resumable thread at a time."""
+
+from __future__ import annotations
+
+import argparse
+import io
+import sys
+import uuid
+
+from rich.console import Console
+
+from langgraph_mediator.cli.common import Command, add_conversation_options, context_from, db_help
+from langgraph_mediator.cli.render import print_turn
+from langgraph_mediator.errors import InvalidMessageError
+from langgraph_mediator.graphs import build_mediator_graph
+from langgraph_mediator.persistence import open_persistence
+from langgraph_mediator.session import MediatorSession
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The flags of ``mediator chat``."""
+    parser.add_argument("--thread", help="id of a saved thread to resume (default: a new thread)")
+    parser.add_argument(
+        "--new", action="store_true", help="start a new thread under the --thread id"
+    )
+    parser.add_argument("--db", help=db_help())
+    add_conversation_options(parser)
+
+
+async def run(args: argparse.Namespace, console: Console) -> int:
+    """Interactive loop; ``/quit`` or end of input leaves, ``/thread`` shows the id."""
+    context = context_from(args)
+    thread_id = args.thread or uuid.uuid4().hex[:12]
+    async with open_persistence(args.db) as persistence:
+        graph = build_mediator_graph(checkpointer=persistence.checkpointer, store=persistence.store)
+        session = MediatorSession(graph, context)
+        resuming = args.thread and not args.new
+        known = await (session.require_thread if resuming else session.state)(thread_id)
+        verb = f"resuming ({len(known.get('messages', []))} messages)" if known else "new"
+        console.print(f"thread [bold]{thread_id}[/bold] {verb}, saved in {persistence.location}")
+        if finished := await session.finish_turn(thread_id):
+            console.print("[dim]completed the turn that was cut off:[/dim]")
+            print_turn(console, finished)
+        console.print("[dim]/quit to leave; --thread to come back later[/dim]")
+        if isinstance(sys.stdin, io.TextIOWrapper):
+            # Undecodable bytes reach validate_user_message (a clear error) instead of crashing.
+            sys.stdin.reconfigure(errors="surrogateescape")
+        return await _converse(session, thread_id, console)
+
+
+async def _converse(session: MediatorSession, thread_id: str, console: Console) -> int:
+    """Read the user's lines until ``/quit`` or end of input, one turn each."""
+    while True:
+        try:
+            text = console.input("[bold]you> [/bold]")
+        except EOFError:
+            return 0
+        if text.strip() in {"/quit", "/exit"}:
+            return 0
+        if text.strip() == "/thread":
+            console.print(thread_id)
+            continue
+        try:
+            print_turn(console, await session.send(thread_id, text))
+        except InvalidMessageError as exc:
+            console.print(f"[red]{exc}[/red] (nothing was saved)")
+
+
+COMMAND = Command(
+    name="chat",
+    help="talk to the mediator graph (resumable threads)",
+    add_arguments=add_arguments,
+    run=run,
+    settings=context_from,
+)

@@ -1,0 +1,265 @@
+r"""``mediator eval``: the sharded-conversation benchmark and the component evals.
+
+    mediator eval --settings FULL,SHARDED,MEDIATOR --runs 10
+
+Results go to ``evals/results/<run>/``: ``conversations.jsonl`` (one line per
+finished conversation; a rerun with the same run name skips them),
+``report.md``, ``summary.json`` and PNG plots. Model responses are cached by
+request in ``evals/results/.cache.sqlite``, so a rerun costs no model calls.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import re
+import time
+from pathlib import Path
+from typing import Any
+
+from langgraph.store.memory import InMemoryStore
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from langgraph_mediator.cli.common import Command
+from langgraph_mediator.evals.benchmark import Benchmark, langsmith_upload_enabled, split_tasks
+from langgraph_mediator.evals.cache import ResponseCache
+from langgraph_mediator.evals.component import COMPONENTS, run_components
+from langgraph_mediator.evals.conversation import ConversationResult, EvalEnvironment, Setting
+from langgraph_mediator.evals.datasets import AUTHORED_TASKS
+from langgraph_mediator.evals.plotting import require_plotting
+from langgraph_mediator.evals.report import summary_markdown, write_report
+from langgraph_mediator.evals.simulator import LLMSimulator, RuleBasedSimulator
+from langgraph_mediator.evals.tasks import ShardedTask, load_tasks
+from langgraph_mediator.models import abuild_chat_model
+from langgraph_mediator.persistence import open_persistence
+from langgraph_mediator.state import MediatorContext
+
+DEFAULT_TASKS = AUTHORED_TASKS
+AUTHORED = "authored"
+"""The ``--tasks`` value that names :data:`DEFAULT_TASKS`, wherever the package is installed."""
+DEFAULT_OUT = Path("evals/results")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The flags of ``mediator eval``: what to run, then the models, then where results go."""
+    add = parser.add_argument
+    add(
+        "--tasks",
+        action="append",
+        help="task JSONL file or directory, repeatable "
+        "(default: the authored tasks shipped with the package)",
+    )
+    add(
+        "--settings",
+        default="FULL,SHARDED,MEDIATOR",
+        help="comma list of " + ",".join(s.value for s in Setting),
+    )
+    add("--runs", type=int, default=10, help="runs per task and setting")
+    add("--families", help="only these task families (comma list)")
+    add("--limit", type=int, help="only the first N tasks (smoke runs)")
+    add(
+        "--components",
+        default=",".join(COMPONENTS),
+        help="component evals to run too: " + ",".join(COMPONENTS) + " or none",
+    )
+    _add_model_arguments(parser)
+    _add_output_arguments(parser)  # fmt: skip
+
+
+def _add_model_arguments(parser: argparse.ArgumentParser) -> None:
+    add = parser.add_argument
+    add("--model", help="Assistant model (MEDIATOR_ASSISTANT_MODEL)")
+    add("--mediator-model", help="Mediator model (MEDIATOR_MODEL)")
+    add("--judge-model", help="LLM judge of data2text/summary (default: --model)")
+    add(
+        "--temperature",
+        type=float,
+        default=1.0,
+        help="sampling temperature of every call (the paper's 1.0)",
+    )
+    add("--concurrency", type=int, default=2, help="conversations at once")
+    add("--simulator", choices=["rule", "llm"], default="rule",
+        help="rule: shards verbatim; llm: rephrased by the Assistant model")  # fmt: skip
+
+
+def _add_output_arguments(parser: argparse.ArgumentParser) -> None:
+    add = parser.add_argument
+    add("--run", help="run name: its directory under --out (default: from the config)")
+    add("--out", type=Path, default=DEFAULT_OUT, help="results root")
+    add("--cache", type=Path, help="response cache (default OUT/.cache.sqlite)")
+    add(
+        "--db",
+        help="where MEDIATOR threads and MEDIATOR+REFINER guidelines are kept: "
+        "SQLite path or postgresql:// URL (default: in memory)",
+    )
+    add("--offline", action="store_true",
+        help="never upload to LangSmith, even with LANGSMITH_API_KEY set")  # fmt: skip
+
+
+def eval_context(args: argparse.Namespace) -> MediatorContext:
+    """The models and sampling of the run: the environment, then the flags."""
+    overrides = {
+        "temperature": args.temperature,
+        "mediator_model": args.mediator_model,
+        "assistant_model": args.model,
+    }
+    return MediatorContext(**{k: v for k, v in overrides.items() if v is not None})
+
+
+def parse_settings(text: str) -> list[Setting]:
+    """``FULL,SHARDED`` -> settings; a clear error naming the valid ones otherwise."""
+    chosen = []
+    for name in (n.strip().upper() for n in text.split(",") if n.strip()):
+        try:
+            chosen.append(Setting(name))
+        except ValueError:
+            valid = ", ".join(s.value for s in Setting)
+            raise SystemExit(f"unknown setting {name!r}; choose from {valid}") from None
+    return chosen
+
+
+def default_run_name(args: argparse.Namespace, tasks: list[ShardedTask], model: str) -> str:
+    """A name that is the same for the same tasks, runs, model and sampling (so reruns resume)."""
+    key = "|".join(
+        [*(t.task_id for t in tasks), str(args.runs), model, str(args.temperature), args.simulator]
+    )
+    slug = re.sub(r"[^A-Za-z0-9.-]+", "-", model).strip("-")[:40]
+    return f"{slug}-{hashlib.sha256(key.encode()).hexdigest()[:8]}"
+
+
+async def build_environment(
+    args: argparse.Namespace, cache: ResponseCache, store: Any
+) -> EvalEnvironment:
+    """Models (each behind the response cache), simulator and store of the run."""
+    context = eval_context(args)
+
+    async def cached(name: str) -> Any:
+        model = await abuild_chat_model(context, name)
+        return model.model_copy(update={"cache": cache})
+
+    assistant = await cached(context.assistant_model)
+    simulator = (
+        LLMSimulator(assistant, base_url=context.base_url)
+        if args.simulator == "llm"
+        else RuleBasedSimulator()
+    )
+    return EvalEnvironment(
+        assistant=assistant,
+        mediator=await cached(context.mediator_model),
+        judge=await cached(args.judge_model or context.assistant_model),
+        simulator=simulator,
+        context=context,
+        store=store,
+    )
+
+
+def progress_bars(console: Console, bench: Benchmark) -> Progress:
+    """A bar per setting (conversations) and one per setting's tasks (all runs done)."""
+    progress = Progress(
+        TextColumn("{task.description:<28}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+    )
+    bars: dict[str, Any] = {}
+    finished: dict[str, dict[str, int]] = {}
+    for setting in bench.settings:
+        count = len(bench.tasks_for(setting))
+        bars[setting] = progress.add_task(f"{setting} conversations", total=count * bench.runs)
+        bars[f"{setting}/tasks"] = progress.add_task(f"{setting} tasks", total=count)
+        finished[setting] = {}
+    if Setting.MEDIATOR_REFINER in bench.settings and Setting.MEDIATOR not in bench.settings:
+        train = split_tasks(bench.tasks, bench.train_fraction)[0]
+        bars[Setting.MEDIATOR] = progress.add_task(
+            "MEDIATOR (train split)", total=len(train) * bench.runs
+        )
+        finished[Setting.MEDIATOR] = {}
+
+    def on_result(setting: str, result: ConversationResult) -> None:
+        progress.advance(bars[setting])
+        count = finished[setting].get(result.task_id, 0) + 1
+        finished[setting][result.task_id] = count
+        if count == bench.runs and f"{setting}/tasks" in bars:
+            progress.advance(bars[f"{setting}/tasks"])
+
+    bench.on_result = on_result
+    return progress
+
+
+def select_tasks(args: argparse.Namespace) -> list[ShardedTask]:
+    """The tasks ``--tasks``, ``--families`` and ``--limit`` choose; a clear exit if none."""
+    families = args.families.split(",") if args.families else None
+    try:
+        paths = [DEFAULT_TASKS if t == AUTHORED else t for t in args.tasks or [AUTHORED]]
+        tasks = load_tasks(paths, families=families, limit=args.limit)
+    except FileNotFoundError as exc:
+        raise SystemExit(f"{exc}; pass --tasks FILE (a sharded-task JSONL)") from None
+    if not tasks:
+        raise SystemExit("no tasks selected")
+    return tasks
+
+
+async def run_eval(args: argparse.Namespace, console: Console) -> int:
+    """Run the benchmark (and component evals), then write the report; return an exit code."""
+    require_plotting()
+    began = time.perf_counter()
+    settings = parse_settings(args.settings)
+    tasks = select_tasks(args)
+    cache = ResponseCache(args.cache or args.out / ".cache.sqlite")
+    async with open_persistence(args.db or ":memory:") as persistence:
+        store = persistence.store if args.db else InMemoryStore()
+        env = await build_environment(args, cache, store)
+        env.checkpointer = persistence.checkpointer if args.db else None
+        model = str(getattr(env.assistant, "model_name", "model"))
+        run_name = args.run or default_run_name(args, tasks, model)
+        bench = Benchmark(
+            env=env, tasks=tasks, settings=settings, runs=args.runs,
+            out_dir=args.out / run_name, run_name=run_name, concurrency=args.concurrency,
+            upload=langsmith_upload_enabled(args.offline),
+        )  # fmt: skip
+        console.print(
+            f"[bold]{len(tasks)} tasks x {args.runs} runs[/] · settings "
+            f"{', '.join(settings)} · model {model} · results in {bench.out_dir}"
+        )
+        with progress_bars(console, bench):
+            await bench.run()
+        sections = await run_components(args.components, env, bench.out_dir, console, bench.upload)
+    header = run_header(args, bench, model, cache, minutes=(time.perf_counter() - began) / 60)
+    results = [r for r in bench.results.done.values() if r.setting in settings]
+    names = [str(s) for s in settings]
+    path = write_report(bench.out_dir, results, names, header=header, extra_sections=sections)
+    console.print(summary_markdown(results, names, header))
+    console.print(f"[green]report:[/] {path}")
+    return 0
+
+
+def run_header(
+    args: argparse.Namespace, bench: Benchmark, model: str, cache: ResponseCache, *, minutes: float
+) -> dict[str, Any]:
+    """The report's header: what ran, on which model, how long, and what the cache saved."""
+    header: dict[str, Any] = {
+        "run": bench.run_name,
+        "model": model,
+        "tasks": len(bench.tasks),
+        "runs": args.runs,
+        "temperature": args.temperature,
+        "simulator": args.simulator,
+        "experiments": ", ".join(f"{k}: {v}" for k, v in bench.experiments.items()),
+        "minutes": round(minutes, 1),
+        "cache": f"{cache.hits} hits, {cache.misses} misses",
+    }
+    if bench.refine_report is not None:
+        header["guidelines learned"] = len(bench.refine_report.guidelines)
+    return header
+
+
+COMMAND = Command(
+    name="eval",
+    help="run the sharded-conversation benchmark",
+    description=__doc__,
+    add_arguments=add_arguments,
+    run=run_eval,
+    settings=eval_context,
+)

@@ -1,0 +1,138 @@
+"""The ``mediator refine`` and ``mediator guidelines`` commands.
+
+``refine --user ID --runs FILE`` reads scored runs (JSON Lines): each line a
+trajectory ``{"id", "task_id", "turns": [{"user", "instruction", "answer"}],
+"score"}`` or a thread reference ``{"thread_id", "task_id", "score"}`` read
+from ``--db``. ``guidelines show|history|rollback --user ID`` inspect and undo.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from langgraph_mediator.cli.common import Command, db_help
+from langgraph_mediator.graphs import build_mediator_graph
+from langgraph_mediator.guidelines import current_version, list_versions, rollback
+from langgraph_mediator.jsonl import read_jsonl
+from langgraph_mediator.persistence import Persistence, open_persistence
+from langgraph_mediator.refine import refine_from_runs, trajectory_from_thread
+from langgraph_mediator.state import RefinerContext
+from langgraph_mediator.state.refiner import Guideline, Trajectory
+
+
+def add_refine_arguments(parser: argparse.ArgumentParser) -> None:
+    """The flags of ``mediator refine``."""
+    parser.add_argument("--user", required=True, help="whose guidelines to refine")
+    parser.add_argument("--runs", required=True, type=Path, help="JSON Lines of scored runs")
+    parser.add_argument("--db", help=db_help())
+    parser.add_argument("--success-threshold", type=float, default=1.0,
+                        help="score at or above which a run counts as successful")  # fmt: skip
+
+
+def add_guidelines_arguments(parser: argparse.ArgumentParser) -> None:
+    """The flags of ``mediator guidelines``."""
+    parser.add_argument("action", choices=["show", "history", "rollback"])
+    parser.add_argument("--user", required=True)
+    parser.add_argument("--db", help=db_help())
+    parser.add_argument("--to", type=int, help="version to restore (default: the previous)")
+
+
+def read_runs(path: Path) -> list[dict[str, Any]]:
+    """Parse the runs file; errors name the line."""
+    if not path.is_file():
+        raise ValueError(f"--runs {path}: no such file")
+    runs = [record for _where, record in read_jsonl(path)]
+    if not runs:
+        raise ValueError(f"{path}: no runs")
+    return runs
+
+
+async def load_trajectories(
+    runs: list[dict[str, Any]], persistence: Persistence
+) -> list[Trajectory]:
+    """Trajectories as given, or rebuilt from the threads the runs name."""
+    graph = build_mediator_graph(checkpointer=persistence.checkpointer)
+    loaded = []
+    for run in runs:
+        if "thread_id" in run:
+            loaded.append(await trajectory_from_thread(
+                graph, run["thread_id"], task_id=run["task_id"], score=float(run["score"])
+            ))  # fmt: skip
+        else:
+            loaded.append(Trajectory.model_validate(run))
+    return loaded
+
+
+def guideline_table(guidelines: list[Guideline], title: str) -> Table:
+    """Guidelines with their provenance."""
+    table = Table(title=title, show_lines=False)
+    table.add_column("id", style="bold")
+    table.add_column("guideline")
+    table.add_column("from", style="dim")
+    for g in guidelines:
+        table.add_row(g["id"], g["text"], ", ".join(g["provenance"]))
+    return table
+
+
+async def run_refine(args: argparse.Namespace, console: Console) -> int:
+    """Pair the runs, run the Refiner, print the new set."""
+    runs = read_runs(args.runs)
+    async with open_persistence(args.db) as persistence:
+        trajectories = await load_trajectories(runs, persistence)
+        with console.status("Refining guidelines..."):
+            report = await refine_from_runs(
+                trajectories, args.user, store=persistence.store,
+                context=RefinerContext(),
+                success_threshold=args.success_threshold,
+            )  # fmt: skip
+    console.print(f"pairs: {', '.join(report.pairs) or 'none'}")
+    if report.unpaired_failures:
+        console.print(f"[yellow]failures without a success to compare: "
+                      f"{', '.join(report.unpaired_failures)}[/yellow]")  # fmt: skip
+    for rejection in report.rejected:
+        console.print(f"[dim]rejected: {rejection['text']!r} ({rejection['reason']})[/dim]")
+    saved = f"saved as version {report.version}" if report.version else "unchanged, not saved"
+    console.print(guideline_table(report.guidelines, f"guidelines of {args.user}: {saved}"))
+    return 0
+
+
+async def run_guidelines(args: argparse.Namespace, console: Console) -> int:
+    """``show``, ``history`` or ``rollback`` one user's guidelines."""
+    async with open_persistence(args.db) as persistence:
+        store = persistence.store
+        if args.action == "rollback":
+            restored = await rollback(store, args.user, args.to)
+            console.print(f"now version {restored['version']} ({restored['source']})")
+            console.print(guideline_table(restored["guidelines"], f"guidelines of {args.user}"))
+        elif args.action == "history":
+            table = Table(title=f"guideline versions of {args.user}")
+            for column in ("version", "created", "source", "rules"):
+                table.add_column(column)
+            for v in await list_versions(store, args.user):
+                table.add_row(str(v["version"]), v["created_at"], v["source"],
+                              str(len(v["guidelines"])))  # fmt: skip
+            console.print(table)
+        else:
+            current = await current_version(store, args.user)
+            title = f"guidelines of {args.user}, version {current['version'] if current else 0}"
+            console.print(guideline_table(current["guidelines"] if current else [], title))
+    return 0
+
+
+REFINE = Command(
+    name="refine",
+    help="learn a user's guidelines from scored runs",
+    add_arguments=add_refine_arguments,
+    run=run_refine,
+)
+GUIDELINES = Command(
+    name="guidelines",
+    help="show, list or roll back guidelines",
+    add_arguments=add_guidelines_arguments,
+    run=run_guidelines,
+)

@@ -1,0 +1,52 @@
+"""The Mediator core: plain functions over plain data, no LangGraph node in it.
+
+* :mod:`.prompts`: what the Mediator is told (system prompt, the turn it reads);
+* :mod:`.reading`: reading a turn (the structured call, the fallback, the safeguards);
+* :mod:`.policy`: when to ask, and what to ask;
+* :mod:`.ledger`: the requirement ledger (what the user asked for, what replaced what);
+* :mod:`.turn`: the thread's bookkeeping once a turn is read;
+* :mod:`.instruction`: the explicit instruction, and what the Assistant is sent;
+* :mod:`.assistant`: handing that to any executor and counting its calls;
+* :mod:`.messages` and :mod:`.text`: validating user text, fencing untrusted text.
+
+The graph's nodes (:mod:`langgraph_mediator.nodes.mediator`) are thin shells
+over these functions.
+"""
+
+from langgraph_mediator.core.assistant import Executor, run_assistant
+from langgraph_mediator.core.instruction import assistant_messages, build_instruction
+from langgraph_mediator.core.ledger import (
+    active_requirements,
+    apply_reading,
+    format_ledger,
+    record_reading,
+)
+from langgraph_mediator.core.messages import pending_user_text, text_of, validate_user_message
+from langgraph_mediator.core.policy import question_for, wants_clarification
+from langgraph_mediator.core.prompts import mediator_prompt
+from langgraph_mediator.core.reading import TurnReading, read_turn
+from langgraph_mediator.core.text import comparison_key, fence
+from langgraph_mediator.core.turn import add_calls, begin_turn
+
+__all__ = [
+    "Executor",
+    "TurnReading",
+    "active_requirements",
+    "add_calls",
+    "apply_reading",
+    "assistant_messages",
+    "begin_turn",
+    "build_instruction",
+    "comparison_key",
+    "fence",
+    "format_ledger",
+    "mediator_prompt",
+    "pending_user_text",
+    "question_for",
+    "read_turn",
+    "record_reading",
+    "run_assistant",
+    "text_of",
+    "validate_user_message",
+    "wants_clarification",
+]

@@ -1,0 +1,106 @@
+"""Reading a turn: one structured Mediator call, a fallback, and the safeguards.
+
+:func:`read_turn` renders the prompt (:mod:`.prompts`), asks for a
+:class:`MediatorReading` (retrying malformed output once), falls back to
+passing the message through when the model fails twice, and holds the result
+to invariants a weak model may break. A turn never crashes on model output.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import BaseMessage
+
+from langgraph_mediator.core.prompts import mediator_prompt
+from langgraph_mediator.models import ask_structured
+from langgraph_mediator.state.context import MediatorContext
+from langgraph_mediator.state.mediator import MediatorState, ModelCall
+from langgraph_mediator.state.reading import MediatorReading
+
+
+@dataclass(frozen=True)
+class TurnReading:
+    """The settled reading of one turn and how it was reached."""
+
+    reading: MediatorReading
+    calls: list[ModelCall]
+    fallback: str | None
+    """Why the message was passed through instead of read (``None``: the model's reading)."""
+    notes: list[str]
+    """The safeguards :func:`settle_reading` applied."""
+
+
+async def ask_for_reading(
+    model: BaseChatModel, prompt: list[BaseMessage], base_url: str | None
+) -> tuple[MediatorReading | None, list[ModelCall], str | None]:
+    """The model's raw reading, retried once on malformed output; ``None`` means fall back.
+
+    Returns the reading, one usage record per call, and why it fell back.
+    """
+    reading, calls, error = await ask_structured(
+        model, MediatorReading, prompt, node="detect_intent", base_url=base_url
+    )
+    fallback = None if reading else f"malformed Mediator output twice: {error}"
+    return reading, calls, fallback
+
+
+async def read_turn(
+    model: BaseChatModel,
+    state: MediatorState,
+    message: str,
+    guidelines: list[str],
+    context: MediatorContext,
+) -> TurnReading:
+    """Read ``message`` against the thread in ``state``: ask, fall back if need be, settle."""
+    prompt = mediator_prompt(state, message, guidelines)
+    reading, calls, fallback = await ask_for_reading(model, prompt, context.base_url)
+    settled, notes = settle_reading(
+        reading or fallback_reading(state, message), state, message, context
+    )
+    return TurnReading(settled, calls, fallback, notes)
+
+
+def fallback_reading(state: MediatorState, message: str) -> MediatorReading:
+    """Pass the message through: a new task's goal, or a requirement of the current one.
+
+    Built with ``model_construct`` so an oversized message is kept whole rather
+    than cut to the structured-output bounds.
+    """
+    intent = state.get("intent")
+    if not intent:
+        return MediatorReading.model_construct(
+            task_type="general", goal=message, feedback="new_task",
+            new_requirements=[], changes=[], missing_information=[], clarifying_question="",
+        )  # fmt: skip
+    return MediatorReading.model_construct(
+        task_type=intent["task_type"], goal=intent["goal"], feedback="new_information",
+        new_requirements=[message], changes=[], missing_information=[], clarifying_question="",
+    )  # fmt: skip
+
+
+def settle_reading(
+    reading: MediatorReading, state: MediatorState, message: str, context: MediatorContext
+) -> tuple[MediatorReading, list[str]]:
+    """Hold the reading to the invariants a weak model may break; say which were applied.
+
+    The first message always starts a task; with ``single_task`` a later one
+    never does; and a turn that is not a confirmation never loses the user's
+    words: if the reading carries no requirement or change, the message itself
+    becomes the requirement.
+    """
+    notes: list[str] = []
+    has_task = bool(state.get("intent"))
+    if not has_task and reading.feedback != "new_task":
+        reading = reading.model_copy(update={"feedback": "new_task", "changes": []})
+        notes.append("first message of the thread: read as a new task")
+    elif has_task and reading.feedback == "new_task" and context.single_task:
+        reading = reading.model_copy(update={"feedback": "new_information"})
+        notes.append("single_task: a new-task reading mid-thread kept as new information")
+    carries_nothing = not (reading.new_requirements or reading.changes)
+    goal_is_message = not has_task and reading.goal.strip() == message.strip()
+    if reading.feedback != "confirmation" and carries_nothing and not goal_is_message:
+        reading = reading.model_copy(update={"new_requirements": [message]})
+        notes.append("the reading carried no requirement: kept the message verbatim")
+    return reading, notes

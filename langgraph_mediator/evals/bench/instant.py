@@ -1,0 +1,94 @@
+"""An instant chat model and a bare one-node chat graph: the baselines of the benchmark.
+
+:class:`InstantChatModel` answers at once, so what a benchmark times is the
+graph, the checkpointer and the serialization, not a model. Its structured
+replies are read off the prompt (each user message becomes one requirement),
+and it reports token usage (characters / 4) so the usage accounting runs too.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import AIMessage, BaseMessage
+from langchain_core.messages.ai import UsageMetadata
+from langchain_core.outputs import ChatGeneration, ChatResult
+from langgraph.checkpoint.base import BaseCheckpointSaver
+from langgraph.graph import START, MessagesState, StateGraph
+from langgraph.graph.state import CompiledStateGraph
+
+from langgraph_mediator.core.prompts import message_in_prompt
+
+
+def _tokens(messages: list[BaseMessage], reply: str) -> UsageMetadata:
+    prompt = sum(len(str(m.content)) for m in messages) // 4 + 1
+    completion = len(reply) // 4 + 1
+    return UsageMetadata(
+        input_tokens=prompt, output_tokens=completion, total_tokens=prompt + completion
+    )
+
+
+class InstantChatModel(BaseChatModel):
+    """Replies at once: a MediatorReading when tools are bound, else a short answer."""
+
+    structured: bool = False
+    answer: str = "Done: here is the result."
+
+    @property
+    def _llm_type(self) -> str:
+        return "instant"
+
+    def bind_tools(self, tools: Any, **kwargs: Any) -> Any:
+        """Structured output by function calling: remember to answer with a tool call."""
+        return self.model_copy(update={"structured": True})
+
+    def _reply(self, messages: list[BaseMessage]) -> AIMessage:
+        if not self.structured:
+            return AIMessage(self.answer, usage_metadata=_tokens(messages, self.answer))
+        found = message_in_prompt(str(messages[-1].content))
+        text = found.strip()[:400] if found is not None else "the task"
+        args = {
+            "task_type": "general",
+            "goal": "Do the task the user describes.",
+            "feedback": "new_information",
+            "new_requirements": [text],
+            "changes": [],
+            "missing_information": [],
+            "clarifying_question": "",
+        }
+        call = {"name": "MediatorReading", "args": args, "id": "call-instant", "type": "tool_call"}
+        return AIMessage("", tool_calls=[call], usage_metadata=_tokens(messages, str(args)))
+
+    def _generate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        return ChatResult(generations=[ChatGeneration(message=self._reply(messages))])
+
+    async def _agenerate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: AsyncCallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        return self._generate(messages)
+
+
+def build_bare_graph(
+    model: BaseChatModel, checkpointer: BaseCheckpointSaver[str] | None = None
+) -> CompiledStateGraph[Any, Any, Any, Any]:
+    """The baseline: one node that sends the whole history to ``model``."""
+
+    async def chat(state: MessagesState) -> dict[str, Any]:
+        return {"messages": [await model.ainvoke(state["messages"])]}
+
+    builder = StateGraph(MessagesState)
+    builder.add_node("chat", chat)
+    builder.add_edge(START, "chat")
+    return builder.compile(checkpointer=checkpointer, name="bare")

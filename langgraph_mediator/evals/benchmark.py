@@ -1,0 +1,285 @@
+"""The sharded-conversation benchmark: every setting as a LangSmith experiment.
+
+Each (task, run) is one example; each setting is one experiment run through
+``langsmith.aevaluate`` with the checkers as evaluators. Offline by default
+(nothing leaves the machine); with ``upload=True`` (LANGSMITH_API_KEY set) the
+examples go to a LangSmith dataset and the experiments to its page.
+
+Runs are resumable: every finished conversation is appended to
+``conversations.jsonl`` in the run directory, and a rerun skips what is there.
+Model responses are cached by request and run index (:mod:`.cache`), so even an
+interrupted conversation replays for free.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import os
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from langsmith import Client, tracing_context
+from langsmith.evaluation import aevaluate
+from langsmith.schemas import Example
+
+from langgraph_mediator.evals.cache import cache_scope
+from langgraph_mediator.evals.conversation import (
+    ConversationResult,
+    EvalEnvironment,
+    Setting,
+    run_conversation,
+)
+from langgraph_mediator.evals.tasks import ShardedTask
+from langgraph_mediator.jsonl import read_jsonl
+from langgraph_mediator.refine import RefineReport, refine_from_runs
+from langgraph_mediator.state.refiner import Trajectory, TurnRecord
+
+DATASET_PREFIX = "langgraph-mediator-sharded"
+ProgressHook = Callable[[str, ConversationResult], None]
+
+
+class ResultsFile:
+    """Finished conversations, one JSON line each; the key is (setting, task_id, run)."""
+
+    def __init__(self, path: Path) -> None:
+        """Open ``path`` (created on first append) and read what is already done."""
+        self.path = path
+        self.done: dict[tuple[str, str, int], ConversationResult] = {}
+        self._lock = asyncio.Lock()
+        if path.exists():
+            for _where, record in read_jsonl(path):
+                result = ConversationResult.from_json(record)
+                self.done[(result.setting, result.task_id, result.run)] = result
+
+    async def append(self, result: ConversationResult) -> None:
+        """Record a finished conversation (flushed at once, so a crash loses nothing done)."""
+        async with self._lock:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with self.path.open("a", encoding="utf-8") as out:
+                out.write(json.dumps(result.to_json(), ensure_ascii=False) + "\n")
+            self.done[(result.setting, result.task_id, result.run)] = result
+
+    def of(self, setting: str, task_ids: set[str] | None = None) -> list[ConversationResult]:
+        """The finished conversations of one setting (optionally only some tasks)."""
+        return [
+            r
+            for (s, t, _), r in self.done.items()
+            if s == setting and (task_ids is None or t in task_ids)
+        ]
+
+
+def split_tasks(
+    tasks: Sequence[ShardedTask], train_fraction: float
+) -> tuple[list[ShardedTask], list[ShardedTask]]:
+    """A stable train/test split by hashed task id (the Refiner learns only on train)."""
+
+    def bucket(task: ShardedTask) -> float:
+        digest = hashlib.sha256(task.split_key.encode()).hexdigest()
+        return int(digest[:8], 16) / 0xFFFFFFFF
+
+    train = [t for t in tasks if bucket(t) < train_fraction]
+    return train, [t for t in tasks if bucket(t) >= train_fraction]
+
+
+def example_id(task_id: str, run: int) -> uuid.UUID:
+    """A stable example id, so reruns and uploads address the same example."""
+    return uuid.uuid5(uuid.NAMESPACE_URL, f"{DATASET_PREFIX}/{task_id}/{run}")
+
+
+def build_examples(tasks: Sequence[ShardedTask], runs: int) -> list[Example]:
+    """One example per (task, run), for offline experiments."""
+    dataset_id = uuid.uuid5(uuid.NAMESPACE_URL, DATASET_PREFIX)
+    return [
+        Example(
+            id=example_id(t.task_id, run),
+            dataset_id=dataset_id,
+            inputs={"task_id": t.task_id, "family": t.family, "run": run},
+            outputs={"fully_specified": t.full_instruction[:2000]},
+        )
+        for t in tasks
+        for run in range(runs)
+    ]
+
+
+def upload_examples(client: Client, tasks: Sequence[ShardedTask], runs: int) -> str:
+    """Create (or extend) the LangSmith dataset of these examples; return its name."""
+    key = hashlib.sha256(",".join(sorted(t.task_id for t in tasks)).encode()).hexdigest()[:8]
+    name = f"{DATASET_PREFIX}-{key}-x{runs}"
+    if not client.has_dataset(dataset_name=name):
+        dataset = client.create_dataset(
+            name, description="Sharded tasks x runs (langgraph-mediator)"
+        )
+        examples = build_examples(tasks, runs)
+        client.create_examples(
+            dataset_id=dataset.id,
+            examples=[{"id": e.id, "inputs": e.inputs, "outputs": e.outputs} for e in examples],
+        )
+    return name
+
+
+def score_evaluator(outputs: dict[str, Any]) -> dict[str, Any]:
+    """The checker's score of the conversation (0-1)."""
+    return {
+        "key": "score",
+        "score": outputs["score"],
+        "comment": ("LLM judge: " if outputs["judged"] else "") + outputs["detail"],
+    }
+
+
+def clarification_evaluator(outputs: dict[str, Any]) -> dict[str, Any]:
+    """Share of the conversation's turns that asked the user a question."""
+    turns = outputs["strategies"]
+    rate = sum(s == "clarification" for s in turns) / len(turns) if turns else 0.0
+    return {"key": "clarification_rate", "score": rate}
+
+
+def cost_evaluator(outputs: dict[str, Any]) -> dict[str, Any]:
+    """Model calls and tokens per turn."""
+    turns = max(len(outputs["strategies"]), 1)
+    return {
+        "results": [
+            {"key": "calls_per_turn", "score": outputs["calls"] / turns},
+            {"key": "prompt_tokens_per_turn", "score": outputs["prompt_tokens"] / turns},
+        ]
+    }
+
+
+def experiment_outputs(result: ConversationResult) -> dict[str, Any]:
+    """What an experiment records of a conversation (the full transcript stays in the file)."""
+    return {
+        "score": result.score,
+        "judged": result.judged,
+        "detail": result.detail,
+        "error": result.error,
+        "strategies": [t.strategy for t in result.turns],
+        "calls": sum(t.calls for t in result.turns),
+        "prompt_tokens": sum(t.prompt_tokens for t in result.turns),
+        "final_reply": result.turns[-1].reply[:2000] if result.turns else "",
+    }
+
+
+@dataclass
+class Benchmark:
+    """A benchmark run: tasks, settings, runs, where results go, and how models are called."""
+
+    env: EvalEnvironment
+    tasks: list[ShardedTask]
+    settings: list[Setting]
+    runs: int
+    out_dir: Path
+    run_name: str
+    concurrency: int = 2
+    upload: bool = False
+    train_fraction: float = 0.3
+    on_result: ProgressHook | None = None
+    refine_report: RefineReport | None = None
+    experiments: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        """Open the results file (resuming what it holds)."""
+        self.results = ResultsFile(self.out_dir / "conversations.jsonl")
+        self._slots = asyncio.Semaphore(self.concurrency)
+        self._by_id = {t.task_id: t for t in self.tasks}
+
+    def tasks_for(self, setting: Setting) -> list[ShardedTask]:
+        """MEDIATOR+REFINER runs on the test split only; every other setting on all tasks."""
+        if setting == Setting.MEDIATOR_REFINER:
+            return split_tasks(self.tasks, self.train_fraction)[1]
+        return self.tasks
+
+    async def conversation(self, setting: Setting, task_id: str, run: int) -> ConversationResult:
+        """One conversation, from the results file when done, else played and recorded."""
+        done = self.results.done.get((str(setting), task_id, run))
+        if done is None:
+            async with self._slots:
+                with cache_scope(f"run={run}"):
+                    done = await run_conversation(self.env, self._by_id[task_id], setting, run)
+            await self.results.append(done)
+        if self.on_result:
+            self.on_result(str(setting), done)
+        return done
+
+    async def run_setting(
+        self, setting: Setting, tasks: Sequence[ShardedTask], label: str | None = None
+    ) -> None:
+        """Run one setting over ``tasks`` x runs as a LangSmith experiment named by ``label``."""
+        label = label or str(setting)
+
+        async def target(inputs: dict[str, Any]) -> dict[str, Any]:
+            # Offline, nested traces have nowhere to go: keep the graph's runs untraced.
+            with tracing_context(enabled=self.upload):
+                result = await self.conversation(setting, inputs["task_id"], inputs["run"])
+            return experiment_outputs(result)
+
+        client = Client() if self.upload else Client(api_key="offline", auto_batch_tracing=False)
+        data: Any = (
+            upload_examples(client, tasks, self.runs)
+            if self.upload
+            else build_examples(tasks, self.runs)
+        )
+        experiment = await aevaluate(
+            target,
+            data=data,
+            client=client,
+            upload_results=self.upload,
+            evaluators=[score_evaluator, clarification_evaluator, cost_evaluator],
+            experiment_prefix=f"{self.run_name}-{label}",
+            max_concurrency=self.concurrency,
+            metadata={
+                "setting": str(setting),
+                "runs": self.runs,
+                "simulator": self.env.simulator.name,
+            },
+        )
+        async for _row in experiment:
+            pass
+        self.experiments[label] = experiment.experiment_name
+
+    async def learn_guidelines(self, refiner_model: Any = None) -> RefineReport:
+        """Run MEDIATOR on the training split, then the Refiner on its failures."""
+        train = split_tasks(self.tasks, self.train_fraction)[0]
+        await self.run_setting(Setting.MEDIATOR, train, label="MEDIATOR-train")
+        done = self.results.of(str(Setting.MEDIATOR), {t.task_id for t in train})
+        runs = [trajectory_of(r) for r in done if r.turns]
+        assert self.env.store is not None, "MEDIATOR+REFINER needs a store"
+        self.refine_report = await refine_from_runs(
+            runs,
+            self.env.refiner_user,
+            store=self.env.store,
+            model=refiner_model,
+            context=self.env.context,
+            reference_instructions={t.task_id: t.full_instruction for t in train},
+        )
+        return self.refine_report
+
+    async def run(self, refiner_model: Any = None) -> None:
+        """Every setting in order; MEDIATOR+REFINER learns its guidelines first."""
+        for setting in self.settings:
+            if setting == Setting.MEDIATOR_REFINER:
+                await self.learn_guidelines(refiner_model)
+            await self.run_setting(setting, self.tasks_for(setting))
+
+
+def trajectory_of(result: ConversationResult) -> Trajectory:
+    """A mediated conversation as the Refiner's trajectory."""
+    return Trajectory(
+        id=f"{result.setting}:{result.task_id}:{result.run}",
+        task_id=result.task_id,
+        turns=[
+            TurnRecord(
+                user=t.user[:20_000], instruction=t.instruction[:20_000], answer=t.reply[:20_000]
+            )
+            for t in result.turns
+        ],
+        score=min(max(result.score, 0.0), 1.0),
+    )
+
+
+def langsmith_upload_enabled(offline: bool) -> bool:
+    """Upload when a key is set and the caller did not ask for offline."""
+    return bool(os.environ.get("LANGSMITH_API_KEY")) and not offline

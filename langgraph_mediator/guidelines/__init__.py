@@ -1,0 +1,38 @@
+"""Per-user guidelines: where they are stored, and what may become one.
+
+* :mod:`.store`: the set in force and every version of it, under
+  ``("guidelines", user_id)`` in any LangGraph Store; rollback included;
+* :mod:`.validation`: the validator every proposed rule must pass, so a
+  poisoned trajectory cannot plant an instruction.
+
+The mediator graph reads them at the start of each turn; the refiner graph
+writes them.
+"""
+
+from langgraph_mediator.guidelines.store import (
+    GuidelineVersion,
+    current_version,
+    guidelines_namespace,
+    list_versions,
+    load_guidelines,
+    now_iso,
+    put_guidelines,
+    rollback,
+    save_guidelines,
+    versions_namespace,
+)
+from langgraph_mediator.guidelines.validation import guideline_problem
+
+__all__ = [
+    "GuidelineVersion",
+    "current_version",
+    "guideline_problem",
+    "guidelines_namespace",
+    "list_versions",
+    "load_guidelines",
+    "now_iso",
+    "put_guidelines",
+    "rollback",
+    "save_guidelines",
+    "versions_namespace",
+]

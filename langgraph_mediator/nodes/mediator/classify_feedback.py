@@ -1,0 +1,24 @@
+"""classify_feedback: correction, confirmation or new information, applied to the ledger.
+
+This node exists because reading a fragmentary correction as a confirmation is
+the failure Liu et al. name. A correction supersedes exactly the requirements it
+contradicts (the ledger keeps which, and why), a confirmation keeps the ledger
+as it is, new information adds. The node then writes the one explicit, fully
+specified instruction the Assistant will receive.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from langgraph_mediator.core import active_requirements, build_instruction, record_reading
+from langgraph_mediator.state import MediatorState
+
+
+async def classify_feedback(state: MediatorState) -> dict[str, Any]:
+    """Apply the reading's feedback kind to the ledger and rebuild the instruction."""
+    update = record_reading(state)
+    intent = state["intent"]
+    assert intent is not None  # detect_intent always sets it before this node
+    requirements = active_requirements(update["ledger"], state["task_number"])
+    return {**update, "instruction": build_instruction(intent, requirements)}

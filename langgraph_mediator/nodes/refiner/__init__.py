@@ -1,0 +1,8 @@
+"""The refiner graph's four nodes, its prompts (:mod:`.prompts`) and calls (:mod:`.calls`)."""
+
+from langgraph_mediator.nodes.refiner.diagnose import make_diagnose
+from langgraph_mediator.nodes.refiner.merge_guidelines import make_merge_guidelines
+from langgraph_mediator.nodes.refiner.propose_guidelines import make_propose_guidelines
+from langgraph_mediator.nodes.refiner.write_guidelines import write_guidelines
+
+__all__ = ["make_diagnose", "make_merge_guidelines", "make_propose_guidelines", "write_guidelines"]

@@ -1,0 +1,48 @@
+"""The Refiner's model calls: one structured call, its usage recorded, no silent failure.
+
+Unlike the Mediator, the Refiner has no safe fallback: a malformed answer
+twice stops the run with :class:`~langgraph_mediator.errors.RefinerOutputError`
+before anything is stored.
+"""
+
+from __future__ import annotations
+
+from typing import TypeVar
+
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import BaseMessage
+from pydantic import BaseModel
+
+from langgraph_mediator.errors import RefinerOutputError
+from langgraph_mediator.models import abuild_chat_model, ask_structured
+from langgraph_mediator.state import ModelCall, RefinerContext
+
+M = TypeVar("M", bound=BaseModel)
+
+
+async def refiner_model(override: BaseChatModel | None, context: RefinerContext) -> BaseChatModel:
+    """The model a Refiner node calls: the one the graph was built with, else the context's."""
+    return override or await abuild_chat_model(context, context.refiner_model)
+
+
+async def ask_refiner(
+    model: BaseChatModel,
+    schema: type[M],
+    prompt: list[BaseMessage],
+    *,
+    node: str,
+    context: RefinerContext,
+    what: str,
+) -> tuple[M, list[ModelCall]]:
+    """Ask for ``schema``; the parsed answer and the usage records of every attempt.
+
+    Raises:
+        RefinerOutputError: malformed output twice; ``what`` names the step.
+
+    """
+    parsed, calls, error = await ask_structured(
+        model, schema, prompt, node=node, base_url=context.base_url
+    )
+    if parsed is None:
+        raise RefinerOutputError(f"{what} malformed twice: {error}")
+    return parsed, calls

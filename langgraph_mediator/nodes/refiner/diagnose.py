@@ -1,0 +1,55 @@
+"""diagnose: find where the Mediator's reading of a failed conversation diverged.
+
+One structured call per trajectory pair. The failed trajectory and its
+reference (a successful trajectory or the fully specified instruction) are
+fenced as data: nothing inside them is obeyed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from langchain_core.language_models import BaseChatModel
+from langgraph.runtime import Runtime
+from pydantic import ValidationError
+
+from langgraph_mediator.nodes.refiner.calls import ask_refiner, refiner_model
+from langgraph_mediator.nodes.refiner.prompts import diagnosis_prompt
+from langgraph_mediator.nodes.types import RefinerNode
+from langgraph_mediator.state import ModelCall, RefinerContext
+from langgraph_mediator.state.refiner import Diagnosis, RefinerState, TrajectoryPair
+
+
+def parse_pairs(raw_pairs: list[dict[str, Any]]) -> list[TrajectoryPair]:
+    """Validate the input pairs; the error names the pair and the field."""
+    if not raw_pairs:
+        raise ValueError("the Refiner needs at least one trajectory pair")
+    pairs = []
+    for index, raw in enumerate(raw_pairs):
+        try:
+            pairs.append(TrajectoryPair.model_validate(raw))
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(p) for p in first["loc"]) or "(pair)"
+            raise ValueError(f"pairs[{index}].{where}: {first['msg']}") from exc
+    return pairs
+
+
+def make_diagnose(model: BaseChatModel | None = None) -> RefinerNode:
+    """Build the node; ``model`` overrides the context's Refiner model."""
+
+    async def diagnose(state: RefinerState, runtime: Runtime[RefinerContext]) -> dict[str, Any]:
+        """Diagnose every pair; malformed output twice stops the run before anything is stored."""
+        context = RefinerContext.from_runtime(runtime.context)
+        refiner = await refiner_model(model, context)
+        diagnoses, usage = [], list[ModelCall]()
+        for pair in parse_pairs(state["pairs"]):
+            found, calls = await ask_refiner(
+                refiner, Diagnosis, diagnosis_prompt(pair), node="diagnose", context=context,
+                what=f"diagnosis of pair {pair.id}",
+            )  # fmt: skip
+            diagnoses.append({"pair_id": pair.id, **found.model_dump()})
+            usage += calls
+        return {"diagnoses": diagnoses, "usage": usage}
+
+    return diagnose
