@@ -18,13 +18,13 @@ from langgraph_mediator.errors import RefinerOutputError
 from langgraph_mediator.graphs.refiner import build_refiner_graph
 from langgraph_mediator.guidelines import (
     current_version,
+    guideline_problem,
     list_versions,
     load_guidelines,
     put_guidelines,
     rollback,
 )
 from langgraph_mediator.refine import pair_runs, refine_from_runs
-from langgraph_mediator.safety import guideline_problem
 from langgraph_mediator.state.refiner import Trajectory
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "data" / "refine_pair.json"
@@ -229,3 +229,31 @@ async def test_refine_from_runs_closes_the_loop() -> None:
     )
     assert report.pairs == ["run-17|run-18"] and report.version == 1
     assert await load_guidelines(store, "alice") == [RULE_ASK]
+
+
+async def test_every_refiner_call_is_recorded_in_the_run_usage() -> None:
+    store = InMemoryStore()
+    await put_guidelines(store, "alice", [RULE_ASK], source="earlier")
+    merged = tool_reply("MergedSet", {"guidelines": [{"text": RULE_KEEP, "sources": ["P1"]}]},
+                        tokens=(30, 3))  # fmt: skip
+    model = scripted(
+        tool_reply("Diagnosis", diagnosis().tool_calls[0]["args"], tokens=(100, 10)),
+        tool_reply("Proposal", {"guidelines": [{"text": RULE_KEEP, "diagnosis": 1}]},
+                   tokens=(50, 5)),
+        merged,
+    )  # fmt: skip
+    out = await build_refiner_graph(model, store=store).ainvoke(example_input(), context=CONTEXT)
+    usage = [(c["node"], c["prompt_tokens"], c["completion_tokens"]) for c in out["usage"]]
+    assert usage == [("diagnose", 100, 10), ("propose_guidelines", 50, 5),
+                     ("merge_guidelines", 30, 3)]  # fmt: skip
+
+
+async def test_refine_from_runs_reports_the_refiners_calls() -> None:
+    model = scripted(diagnosis(), proposal(RULE_ASK))
+    runs = [
+        Trajectory(id="f", task_id="t", turns=[{"user": "Paint my room."}], score=0.0),
+        Trajectory(id="s", task_id="t", turns=[{"user": "Paint my 4 x 4 m room."}], score=1.0),
+    ]
+    report = await refine_from_runs(runs, "alice", store=InMemoryStore(), model=model,
+                                    context=CONTEXT)  # fmt: skip
+    assert [c["node"] for c in report.usage] == ["diagnose", "propose_guidelines"]

@@ -1,0 +1,42 @@
+"""The two graphs' run contexts: what they share, and how a node reads either."""
+
+from __future__ import annotations
+
+from dataclasses import fields
+
+import pytest
+
+from langgraph_mediator import MediatorContext, RefinerContext
+from langgraph_mediator.state import ModelSettings
+
+
+def test_the_refiner_context_offers_no_mediator_setting() -> None:
+    names = {f.name for f in fields(RefinerContext)}
+    assert "refiner_model" in names and "base_url" in names
+    assert not names & {"clarification_policy", "assistant_model", "user_id", "single_task"}
+    assert "refiner_model" not in {f.name for f in fields(MediatorContext)}
+
+
+def test_a_mediator_context_gives_the_refiner_its_endpoint() -> None:
+    mediator = MediatorContext(base_url="http://endpoint.test/v1", api_key="k", max_tokens=77)
+    refiner = RefinerContext.from_runtime(mediator)
+    assert isinstance(refiner, RefinerContext)
+    assert (refiner.base_url, refiner.api_key, refiner.max_tokens) == (
+        "http://endpoint.test/v1", "k", 77,
+    )  # fmt: skip
+
+
+def test_from_runtime_reads_none_dicts_and_instances() -> None:
+    assert isinstance(MediatorContext.from_runtime(None), MediatorContext)
+    same = MediatorContext(user_id="bob")
+    assert MediatorContext.from_runtime(same) is same
+    from_server = MediatorContext.from_runtime({"user_id": "carol", "unknown": 1})
+    assert from_server.user_id == "carol"
+    with pytest.raises(TypeError, match="MediatorContext expected a dict or a dataclass"):
+        MediatorContext.from_runtime("alice")
+
+
+def test_every_context_field_describes_itself_for_studio() -> None:
+    for schema in (ModelSettings, MediatorContext, RefinerContext):
+        missing = [f.name for f in fields(schema) if not f.metadata.get("description")]
+        assert missing == [], f"{schema.__name__}: {missing}"

@@ -1,0 +1,76 @@
+"""The Mediator core as plain functions: prompt, turn bookkeeping and the ledger's one entry."""
+
+from __future__ import annotations
+
+import pytest
+from fakes import UNUSED_ENDPOINT, reading, scripted
+
+from langgraph_mediator import MediatorContext, build_mediator_graph
+from langgraph_mediator.core import begin_turn, mediator_prompt, read_turn, record_reading
+from langgraph_mediator.core.prompts import message_in_prompt
+from langgraph_mediator.errors import MediatorError
+from langgraph_mediator.evals import plotting
+from langgraph_mediator.session import entry_nodes
+from langgraph_mediator.state import Intent, MediatorState, Requirement
+
+CONTEXT = MediatorContext(base_url=UNUSED_ENDPOINT)
+
+
+def thread() -> MediatorState:
+    return MediatorState(
+        messages=[], turn=1, task_number=1, questions_asked=1,
+        intent=Intent(task_type="math", goal="Convert a temperature.", missing_information=[]),
+        ledger=[Requirement(id="R1", text="The input is 20.", turn=1, task=1, status="active")],
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("message", ["in Celsius", "a >>> b", "two\nlines <<<"])
+def test_the_message_reads_back_out_of_the_rendered_turn(message: str) -> None:
+    turn = str(mediator_prompt(thread(), message, ["Ask before assuming."])[1].content)
+    assert message_in_prompt(turn) == message
+    assert message_in_prompt("no message here") is None
+
+
+async def test_begin_turn_counts_the_turn_keeps_the_task_and_spends_nothing() -> None:
+    model = scripted(reading("new_information", new=["Output in Celsius."], missing=["x"]))
+    read = await read_turn(model, thread(), "in Celsius", [], CONTEXT)
+    update = begin_turn(thread(), read, "in Celsius", CONTEXT)
+    assert (update["turn"], update["task_number"], update["questions_asked"]) == (2, 1, 1)
+    assert update["should_clarify"] is True and update["pending_question"] is None
+    assert update["turn_usage"]["turn"] == 2 and len(update["turn_usage"]["calls"]) == 1
+
+
+async def test_a_new_task_resets_the_question_budget() -> None:
+    context = MediatorContext(base_url=UNUSED_ENDPOINT, single_task=False)
+    read = await read_turn(scripted(reading("new_task", new=["Sort a list."])), thread(),
+                           "Now sort a list.", [], context)  # fmt: skip
+    update = begin_turn(thread(), read, "Now sort a list.", context)
+    assert (update["task_number"], update["questions_asked"]) == (2, 0)
+
+
+async def test_the_ledger_takes_the_stored_reading_in_one_place() -> None:
+    model = scripted(reading("correction", changes=[{
+        "requirement_id": "R1", "action": "supersede", "replacement": "The input is 25.",
+    }]))  # fmt: skip
+    state = thread()
+    read = await read_turn(model, state, "no, 25", [], CONTEXT)
+    state.update(begin_turn(state, read, "no, 25", CONTEXT))  # type: ignore[typeddict-item]
+    update = record_reading(state)
+    assert [(r["id"], r["status"]) for r in update["ledger"]] == [
+        ("R1", "superseded"), ("R2", "active"),
+    ]  # fmt: skip
+    assert update["ledger_delta"]["superseded"] == ["R1"]
+
+
+def test_a_turn_starts_where_the_graph_is_wired_to_start() -> None:
+    assert entry_nodes(build_mediator_graph(scripted(), mediator_model=scripted())) == (
+        "detect_intent",
+    )
+
+
+def test_the_harness_names_the_extra_when_matplotlib_is_missing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(plotting.importlib.util, "find_spec", lambda name: None)
+    with pytest.raises(MediatorError, match=r"langgraph-mediator\[eval\]"):
+        plotting.pyplot()

@@ -1,0 +1,88 @@
+"""The package's layout holds: each rule here fails on the import that would break it."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import langgraph_mediator
+
+PACKAGE = Path(langgraph_mediator.__file__).resolve().parent
+NODE_MODULES = {
+    "langgraph_mediator.nodes.mediator." + n
+    for n in ("detect_intent", "clarify", "classify_feedback", "execute")
+} | {
+    "langgraph_mediator.nodes.refiner." + n
+    for n in ("diagnose", "propose_guidelines", "merge_guidelines", "write_guidelines")
+}
+
+
+def module_name(path: Path) -> str:
+    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def imports_of(path: Path) -> set[str]:
+    """Every module ``path`` imports, as absolute names (``from x import y`` gives x and x.y)."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            found.add(node.module)
+            found |= {f"{node.module}.{alias.name}" for alias in node.names}
+    return found
+
+
+def modules_under(*folders: str) -> dict[str, set[str]]:
+    roots = [PACKAGE.joinpath(*f.split("/")) for f in folders] if folders else [PACKAGE]
+    return {
+        module_name(path): imports_of(path) for root in roots for path in sorted(root.rglob("*.py"))
+    }
+
+
+def test_the_four_mediator_nodes_and_four_refiner_nodes_have_a_module_each() -> None:
+    assert set(modules_under("nodes")) >= NODE_MODULES
+
+
+def test_no_node_imports_another_node() -> None:
+    offenders = {
+        module: sorted((imported & NODE_MODULES) - {module})
+        for module, imported in modules_under("nodes").items()
+        if module in NODE_MODULES and (imported & NODE_MODULES) - {module}
+    }
+    assert offenders == {}
+
+
+def test_the_core_holds_no_langgraph_node_and_no_shell() -> None:
+    shells = ("langgraph_mediator.nodes", "langgraph_mediator.graphs", "langgraph_mediator.cli",
+              "langgraph_mediator.evals", "langgraph_mediator.session", "langgraph.runtime",
+              "langgraph.types")  # fmt: skip
+    offenders = {
+        module: sorted(i for i in imported if i.startswith(shells))
+        for module, imported in modules_under("core").items()
+        if any(i.startswith(shells) for i in imported)
+    }
+    assert offenders == {}
+
+
+def test_the_product_does_not_import_the_harness_or_the_cli() -> None:
+    outside = ("langgraph_mediator.evals", "langgraph_mediator.cli")
+    offenders = {
+        module: sorted(i for i in imported if i.startswith(outside))
+        for module, imported in modules_under().items()
+        if not module.startswith(outside) and any(i.startswith(outside) for i in imported)
+    }
+    assert offenders == {}
+
+
+def test_the_graphs_and_the_harness_import_without_matplotlib() -> None:
+    code = (
+        "import sys, langgraph_mediator.graphs.mediator, langgraph_mediator.graphs.refiner, "
+        "langgraph_mediator.cli, langgraph_mediator.evals.benchmark; "
+        "print('matplotlib' in sys.modules)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False"
