@@ -86,3 +86,18 @@ def test_the_graphs_and_the_harness_import_without_matplotlib() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "False"
+
+
+def function_lengths() -> list[tuple[int, str]]:
+    """``(lines, "module:function")`` for every function in the package, longest first."""
+    found = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                length = (node.end_lineno or node.lineno) - node.lineno + 1
+                found.append((length, f"{module_name(path)}:{node.name}"))
+    return sorted(found, reverse=True)
+
+
+def test_no_function_is_longer_than_50_lines() -> None:
+    assert [f for f in function_lengths() if f[0] > 50] == []
