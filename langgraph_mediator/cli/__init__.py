@@ -14,6 +14,8 @@ import argparse
 import asyncio
 from collections.abc import Sequence
 
+from rich.markup import escape
+
 from langgraph_mediator.cli import bench, chat, demo, evaluate, guidelines
 from langgraph_mediator.cli.common import EXIT_ERROR, Command, console, start_model_server
 from langgraph_mediator.errors import MediatorError
@@ -49,7 +51,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 async def dispatch(command: Command, args: argparse.Namespace) -> int:
-    """Validate the command's settings, start the model server it needs, run it."""
+    """Check what the command needs, validate its settings, start its model server, run it."""
+    if command.preflight is not None:
+        command.preflight()
     if command.settings is not None:
         start_model_server(command.settings(args))
     return await command.run(args, console)
@@ -62,7 +66,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return asyncio.run(dispatch(command, args))
     except (MediatorError, ValueError, LookupError) as exc:
-        console.print(f"[bold red]error:[/bold red] {exc}")
+        console.print(f"[bold red]error:[/bold red] {escape(str(exc))}")
         return EXIT_ERROR
     except KeyboardInterrupt:
         return 130

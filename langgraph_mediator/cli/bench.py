@@ -59,7 +59,6 @@ async def run_bench(args: argparse.Namespace, console: Console) -> int:
     """Run every measurement, then write the report."""
     if args.db and not is_postgres_url(args.db):
         raise ValueError(f"--db must be a postgresql:// URL, got {args.db!r}")
-    require_plotting()
     began, results = time.perf_counter(), BenchResults()
     backends = ["memory", "sqlite"] + (["postgres"] if args.db else [])
     for backend in backends:
@@ -102,4 +101,5 @@ COMMAND = Command(
     description=__doc__,
     add_arguments=add_arguments,
     run=run_bench,
+    preflight=require_plotting,
 )

@@ -22,10 +22,11 @@ Runner = Callable[[argparse.Namespace, Console], Awaitable[int]]
 class Command:
     """One ``mediator`` subcommand: its name, its arguments and what it runs.
 
-    ``settings`` builds the command's model settings from its arguments; when
-    given, the dispatcher validates them first (a bad ``MEDIATOR_*`` value is a
-    clear error before anything starts) and then starts the embedded model
-    server if no endpoint is set, so no command starts it on its own.
+    Before the command runs, the dispatcher calls ``preflight`` (a check that
+    fails fast, e.g. a missing extra), then ``settings``, which builds and
+    validates the command's model settings (a bad ``MEDIATOR_*`` value is a
+    clear error before anything starts), and then starts the embedded model
+    server if those settings name no endpoint; no command starts it on its own.
     """
 
     name: str
@@ -33,6 +34,7 @@ class Command:
     add_arguments: Callable[[argparse.ArgumentParser], None]
     run: Runner
     settings: Callable[[argparse.Namespace], ModelSettings] | None = None
+    preflight: Callable[[], None] | None = None
     description: str | None = None
 
 

@@ -203,7 +203,6 @@ def select_tasks(args: argparse.Namespace) -> list[ShardedTask]:
 
 async def run_eval(args: argparse.Namespace, console: Console) -> int:
     """Run the benchmark (and component evals), then write the report; return an exit code."""
-    require_plotting()
     began = time.perf_counter()
     settings = parse_settings(args.settings)
     tasks = select_tasks(args)
@@ -261,5 +260,6 @@ COMMAND = Command(
     description=__doc__,
     add_arguments=add_arguments,
     run=run_eval,
+    preflight=require_plotting,
     settings=eval_context,
 )

@@ -74,3 +74,16 @@ def test_the_harness_names_the_extra_when_matplotlib_is_missing(
     monkeypatch.setattr(plotting.importlib.util, "find_spec", lambda name: None)
     with pytest.raises(MediatorError, match=r"langgraph-mediator\[eval\]"):
         plotting.pyplot()
+
+
+def test_eval_without_the_extra_stops_before_anything_starts(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from langgraph_mediator.cli import main
+
+    monkeypatch.setenv("OPENAI_BASE_URL", UNUSED_ENDPOINT)
+    monkeypatch.setattr(plotting.importlib.util, "find_spec", lambda name: None)
+    assert main(["eval", "--limit", "1", "--settings", "FULL", "--runs", "1"]) == 2
+    printed = " ".join(capsys.readouterr().out.split())
+    assert "pip install 'langgraph-mediator[eval]'" in printed, "brackets survive Rich markup"
+    assert "model endpoint" not in printed, "nothing started before the check"
