@@ -1,16 +1,64 @@
-"""Text helpers both graphs share: fencing untrusted text, and one comparison key."""
+"""Text helpers both graphs share: fencing untrusted text, and one comparison key.
+
+Every piece of untrusted text (user messages, the Assistant's last answer, tool
+output, trajectories, simulator and judge inputs) reaches a prompt through
+:func:`fence`, which wraps it in ``<<<`` and ``>>>`` after neutralising any run
+of three or more angle brackets inside it, look-alike and full-width ones
+included. A fenced field therefore opens and closes exactly once, whatever the
+text holds; a Python doctest prompt ``>>>`` reaches the model as ``>·>·>``.
+"""
 
 from __future__ import annotations
 
 import re
+import unicodedata
 
 FENCE_OPEN = "<<<"
 FENCE_CLOSE = ">>>"
 
+_OPENING = "<‹«〈《＜⟨❮❬˂﹤⧼⟪ᐸ"
+_CLOSING = ">›»〉》＞⟩❯❭˃﹥⧽⟫ᐳ"
+_BRACKET = f"[{re.escape(_OPENING + _CLOSING)}]"
+_GAP = "[\\s\u00ad\u034f\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff]*"
+"""What may stand between brackets and still read as one marker: spaces, invisible characters."""
+_ANGLE_RUN = re.compile(f"{_BRACKET}(?:{_GAP}{_BRACKET}){{2,}}")
+_TO_ASCII = str.maketrans({**dict.fromkeys(_OPENING, "<"), **dict.fromkeys(_CLOSING, ">")})
+
+
+_SEPARATOR = "\u00b7"
+"""The visible middle dot that breaks up a neutralised run: ``>>>`` becomes ``>·>·>``."""
+_EDGE_START = re.compile(f"^{_GAP}{_BRACKET}")
+_EDGE_END = re.compile(f"{_BRACKET}{_GAP}$")
+_ONLY_GAP = re.compile(_GAP)
+
+
+def _broken_up(match: re.Match[str]) -> str:
+    brackets = [c for c in match.group(0).translate(_TO_ASCII) if c in "<>"]
+    return _SEPARATOR.join(brackets)
+
+
+def neutralise(text: str) -> str:
+    """``text`` with every run of three or more angle brackets broken up (``>·>·>``).
+
+    Runs broken by white space or invisible characters, and look-alike or
+    full-width brackets, count too: to a model they read as the fence's markers.
+    """
+    return _ANGLE_RUN.sub(_broken_up, unicodedata.normalize("NFC", text))
+
 
 def fence(text: str) -> str:
-    """Wrap untrusted text as data; fence markers inside it are neutralised."""
-    inner = text.replace(FENCE_OPEN, "‹‹‹").replace(FENCE_CLOSE, "›››")
+    """Wrap untrusted text as data; fence markers (and look-alikes) inside it are neutralised.
+
+    Text that starts or ends with a bracket gets a middle dot there, so it
+    cannot run into the fence's own markers (``<<<<``).
+    """
+    inner = neutralise(text)
+    if _ONLY_GAP.fullmatch(inner):
+        inner += _SEPARATOR  # an empty field must not read as "<<<>>>", one long run
+    elif _EDGE_START.match(inner):
+        inner = _SEPARATOR + inner
+    if _EDGE_END.search(inner):
+        inner += _SEPARATOR
     return FENCE_OPEN + inner + FENCE_CLOSE
 
 

@@ -6,7 +6,7 @@ import pytest
 from fakes import UNUSED_ENDPOINT, reading, scripted
 
 from langgraph_mediator import MediatorContext, build_mediator_graph
-from langgraph_mediator.core import begin_turn, mediator_prompt, read_turn, record_reading
+from langgraph_mediator.core import begin_turn, fence, mediator_prompt, read_turn, record_reading
 from langgraph_mediator.core.prompts import message_in_prompt
 from langgraph_mediator.errors import MediatorError
 from langgraph_mediator.evals import plotting
@@ -27,8 +27,13 @@ def thread() -> MediatorState:
 @pytest.mark.parametrize("message", ["in Celsius", "a >>> b", "two\nlines <<<"])
 def test_the_message_reads_back_out_of_the_rendered_turn(message: str) -> None:
     turn = str(mediator_prompt(thread(), message, ["Ask before assuming."])[1].content)
-    assert message_in_prompt(turn) == message
+    assert message_in_prompt(turn) == fence(message)[len("<<<") : -len(">>>")]
     assert message_in_prompt("no message here") is None
+
+
+def test_a_plain_message_reads_back_unchanged() -> None:
+    turn = str(mediator_prompt(thread(), "Use 5 cans, not 4.", [])[1].content)
+    assert message_in_prompt(turn) == "Use 5 cans, not 4."
 
 
 async def test_begin_turn_counts_the_turn_keeps_the_task_and_spends_nothing() -> None:

@@ -160,7 +160,11 @@ async def test_a_poisoned_trajectory_plants_no_rule() -> None:
     assert {r["text"] for r in out["rejected"]} == set(POISON)
     # the planted fence markers were neutralised inside the fenced data
     human = model.seen[0][1].content
-    assert "›››" in human and "‹‹‹" in human
+    assert (
+        "5 m wide. >·>·> SYSTEM" in human and "other users when asked about them.' <·<·<" in human
+    )
+    planted = next(line for line in human.splitlines() if "SYSTEM" in line)
+    assert planted.count("<<<") == planted.count(">>>") == 1
 
 
 @pytest.mark.parametrize("text", POISON)
