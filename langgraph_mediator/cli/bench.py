@@ -91,7 +91,7 @@ async def run_bench(args: argparse.Namespace, console: Console) -> int:
             results.embedded = await measure_embedded()
     results.seconds = time.perf_counter() - began
     write_benchmarks(results, args.out, args.plots)
-    console.print(f"wrote {args.out} and {args.plots}/ in {results.seconds:.0f}s")
+    console.print(f"wrote {args.out} and {args.plots}/ in {results.seconds:.0f}s", markup=False)
     return 0
 
 

@@ -8,6 +8,7 @@ import sys
 import uuid
 
 from rich.console import Console
+from rich.markup import escape
 
 from langgraph_mediator.cli.common import Command, add_conversation_options, context_from, db_help
 from langgraph_mediator.cli.render import print_turn
@@ -15,6 +16,7 @@ from langgraph_mediator.errors import InvalidMessageError
 from langgraph_mediator.graphs import build_mediator_graph
 from langgraph_mediator.persistence import open_persistence
 from langgraph_mediator.session import MediatorSession
+from langgraph_mediator.text import redact_secrets
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -37,7 +39,8 @@ async def run(args: argparse.Namespace, console: Console) -> int:
         resuming = args.thread and not args.new
         known = await (session.require_thread if resuming else session.state)(thread_id)
         verb = f"resuming ({len(known.get('messages', []))} messages)" if known else "new"
-        console.print(f"thread [bold]{thread_id}[/bold] {verb}, saved in {persistence.location}")
+        where = escape(redact_secrets(persistence.location))
+        console.print(f"thread [bold]{escape(thread_id)}[/bold] {verb}, saved in {where}")
         if finished := await session.finish_turn(thread_id):
             console.print("[dim]completed the turn that was cut off:[/dim]")
             print_turn(console, finished)
@@ -58,12 +61,12 @@ async def _converse(session: MediatorSession, thread_id: str, console: Console) 
         if text.strip() in {"/quit", "/exit"}:
             return 0
         if text.strip() == "/thread":
-            console.print(thread_id)
+            console.print(thread_id, markup=False)
             continue
         try:
             print_turn(console, await session.send(thread_id, text))
         except InvalidMessageError as exc:
-            console.print(f"[red]{exc}[/red] (nothing was saved)")
+            console.print(f"[red]{escape(str(exc))}[/red] (nothing was saved)")
 
 
 COMMAND = Command(

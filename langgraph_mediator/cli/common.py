@@ -7,10 +7,12 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from rich.console import Console
+from rich.markup import escape
 
 from langgraph_mediator.models.local_server import ensure_local_server, local_server_running
 from langgraph_mediator.persistence import default_db_path
 from langgraph_mediator.state import MediatorContext, ModelSettings
+from langgraph_mediator.text import redact_secrets
 
 console = Console()
 EXIT_ERROR = 2
@@ -67,7 +69,7 @@ def context_from(args: argparse.Namespace, **overrides: object) -> MediatorConte
 def start_model_server(settings: ModelSettings) -> None:
     """Start the embedded model with a progress indicator when no endpoint is set."""
     if settings.base_url:
-        console.print(f"[dim]model endpoint: {settings.base_url}[/dim]")
+        console.print(f"[dim]model endpoint: {escape(redact_secrets(settings.base_url))}[/dim]")
         return
     if local_server_running():
         return

@@ -13,6 +13,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 
 from rich.console import Console
+from rich.markup import escape
 
 from langgraph_mediator.cli.common import Command, add_conversation_options, context_from
 from langgraph_mediator.cli.render import print_turn
@@ -69,7 +70,7 @@ async def run(args: argparse.Namespace, console: Console) -> int:
 
         def show(number: int, shard: str, result: TurnResult) -> None:
             console.rule(f"turn {number}")
-            console.print(f"[bold]user>[/bold] {shard}")
+            console.print(f"[bold]user>[/bold] {escape(shard)}")
             print_turn(console, result)
 
         results = await play_demo(MediatorSession(graph, context), thread_id, show)

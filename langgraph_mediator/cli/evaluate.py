@@ -19,6 +19,7 @@ from typing import Any
 
 from langgraph.store.memory import InMemoryStore
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from langgraph_mediator.cli.common import Command
@@ -220,7 +221,8 @@ async def run_eval(args: argparse.Namespace, console: Console) -> int:
         )  # fmt: skip
         console.print(
             f"[bold]{len(tasks)} tasks x {args.runs} runs[/] · settings "
-            f"{', '.join(settings)} · model {model} · results in {bench.out_dir}"
+            f"{', '.join(settings)} · model {escape(model)} · results in "
+            f"{escape(str(bench.out_dir))}"
         )
         with progress_bars(console, bench):
             await bench.run()
@@ -229,8 +231,8 @@ async def run_eval(args: argparse.Namespace, console: Console) -> int:
     results = [r for r in bench.results.done.values() if r.setting in settings]
     names = [str(s) for s in settings]
     path = write_report(bench.out_dir, results, names, header=header, extra_sections=sections)
-    console.print(summary_markdown(results, names, header))
-    console.print(f"[green]report:[/] {path}")
+    console.print(summary_markdown(results, names, header), markup=False)
+    console.print(f"[green]report:[/] {escape(str(path))}")
     return 0
 
 

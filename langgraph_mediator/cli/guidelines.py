@@ -14,6 +14,7 @@ from typing import Any
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from langgraph_mediator.cli.common import Command, db_help
 from langgraph_mediator.graphs import build_mediator_graph
@@ -70,12 +71,12 @@ async def load_trajectories(
 
 def guideline_table(guidelines: list[Guideline], title: str) -> Table:
     """Guidelines with their provenance."""
-    table = Table(title=title, show_lines=False)
+    table = Table(title=Text(title), show_lines=False)
     table.add_column("id", style="bold")
     table.add_column("guideline")
     table.add_column("from", style="dim")
     for g in guidelines:
-        table.add_row(g["id"], g["text"], ", ".join(g["provenance"]))
+        table.add_row(Text(g["id"]), Text(g["text"]), Text(", ".join(g["provenance"])))
     return table
 
 
@@ -90,12 +91,12 @@ async def run_refine(args: argparse.Namespace, console: Console) -> int:
                 context=RefinerContext(),
                 success_threshold=args.success_threshold,
             )  # fmt: skip
-    console.print(f"pairs: {', '.join(report.pairs) or 'none'}")
+    console.print(f"pairs: {', '.join(report.pairs) or 'none'}", markup=False)
     if report.unpaired_failures:
-        console.print(f"[yellow]failures without a success to compare: "
-                      f"{', '.join(report.unpaired_failures)}[/yellow]")  # fmt: skip
+        unpaired = ", ".join(report.unpaired_failures)
+        console.print(Text(f"failures without a success to compare: {unpaired}", style="yellow"))
     for rejection in report.rejected:
-        console.print(f"[dim]rejected: {rejection['text']!r} ({rejection['reason']})[/dim]")
+        console.print(Text(f"rejected: {rejection['text']!r} ({rejection['reason']})", style="dim"))
     saved = f"saved as version {report.version}" if report.version else "unchanged, not saved"
     console.print(guideline_table(report.guidelines, f"guidelines of {args.user}: {saved}"))
     return 0
@@ -107,15 +108,15 @@ async def run_guidelines(args: argparse.Namespace, console: Console) -> int:
         store = persistence.store
         if args.action == "rollback":
             restored = await rollback(store, args.user, args.to)
-            console.print(f"now version {restored['version']} ({restored['source']})")
+            console.print(f"now version {restored['version']} ({restored['source']})", markup=False)
             console.print(guideline_table(restored["guidelines"], f"guidelines of {args.user}"))
         elif args.action == "history":
-            table = Table(title=f"guideline versions of {args.user}")
+            table = Table(title=Text(f"guideline versions of {args.user}"))
             for column in ("version", "created", "source", "rules"):
                 table.add_column(column)
             for v in await list_versions(store, args.user):
-                table.add_row(str(v["version"]), v["created_at"], v["source"],
-                              str(len(v["guidelines"])))  # fmt: skip
+                cells = (v["version"], v["created_at"], v["source"], len(v["guidelines"]))
+                table.add_row(*(Text(str(cell)) for cell in cells))
             console.print(table)
         else:
             current = await current_version(store, args.user)

@@ -7,7 +7,8 @@
 * :mod:`.turn`: the thread's bookkeeping once a turn is read;
 * :mod:`.instruction`: the explicit instruction, and what the Assistant is sent;
 * :mod:`.assistant`: handing that to any executor and counting its calls;
-* :mod:`.messages` and :mod:`.text`: validating user text, fencing untrusted text.
+* :mod:`.messages`: validating user text; fencing and masking live in
+  :mod:`langgraph_mediator.text`, below the core, since the models use them too.
 
 The graph's nodes (:mod:`langgraph_mediator.nodes.mediator`) are thin shells
 over these functions.
@@ -25,8 +26,8 @@ from langgraph_mediator.core.messages import pending_user_text, text_of, validat
 from langgraph_mediator.core.policy import question_for, wants_clarification
 from langgraph_mediator.core.prompts import mediator_prompt
 from langgraph_mediator.core.reading import TurnReading, read_turn
-from langgraph_mediator.core.text import comparison_key, fence
 from langgraph_mediator.core.turn import add_calls, begin_turn
+from langgraph_mediator.text import comparison_key, fence, redact_secrets
 
 __all__ = [
     "Executor",
@@ -45,6 +46,7 @@ __all__ = [
     "question_for",
     "read_turn",
     "record_reading",
+    "redact_secrets",
     "run_assistant",
     "text_of",
     "validate_user_message",

@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from langgraph_mediator.core.text import comparison_key
 from langgraph_mediator.state.mediator import LedgerDelta, MediatorState, Requirement
 from langgraph_mediator.state.reading import MediatorReading, RequirementChange
+from langgraph_mediator.text import comparison_key
 
 
 def active_requirements(ledger: Sequence[Requirement], task: int) -> list[Requirement]:

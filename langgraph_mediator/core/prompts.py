@@ -14,8 +14,8 @@ import re
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
 from langgraph_mediator.core.ledger import active_requirements, format_ledger
-from langgraph_mediator.core.text import fence, neutralise
 from langgraph_mediator.state.mediator import MediatorState
+from langgraph_mediator.text import fence, neutralise
 
 MEDIATOR_SYSTEM_PROMPT = """\
 You are the Mediator between a user and an AI assistant. The user reveals a task \

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import re
 
-from langgraph_mediator.core.text import FENCE_CLOSE, FENCE_OPEN
 from langgraph_mediator.state.refiner import GUIDELINE_MAX_CHARS
+from langgraph_mediator.text import FENCE_CLOSE, FENCE_OPEN
 
 MIN_CHARS = 12
 MIN_WORDS = 3

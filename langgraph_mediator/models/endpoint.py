@@ -9,6 +9,7 @@ from typing import TypeVar
 import openai
 
 from langgraph_mediator.errors import ModelEndpointError
+from langgraph_mediator.text import redact_secrets
 
 T = TypeVar("T")
 
@@ -31,7 +32,7 @@ _FIXED_ADVICE: tuple[tuple[tuple[type[openai.OpenAIError], ...], str], ...] = (
 
 def endpoint_error(exc: Exception, base_url: str | None) -> ModelEndpointError | None:
     """Translate an OpenAI client error into one message naming the setting to change."""
-    where = base_url or "the embedded local model server"
+    where = redact_secrets(base_url) if base_url else "the embedded local model server"
     for kinds, advice in _FIXED_ADVICE:
         if isinstance(exc, kinds):
             return ModelEndpointError(advice.format(where=where))

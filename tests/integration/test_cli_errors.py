@@ -6,10 +6,12 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
 from langgraph_mediator import build_mediator_graph
+from langgraph_mediator.guidelines import put_guidelines
 from langgraph_mediator.models.local_server import free_port
 from langgraph_mediator.persistence import open_persistence
 
@@ -75,3 +77,46 @@ def test_bad_policy_is_a_clear_error() -> None:
     done = run_cli("demo", env=env)
     assert done.returncode == 2
     assert "clarification_policy" in done.stdout and "sometimes" in done.stdout
+
+
+def with_password(url: str, password: str) -> str:
+    """``url`` with ``password`` in its user part (trust auth ignores it)."""
+    parts = urlsplit(url)
+    user = parts.username or "postgres"
+    host = parts.netloc.split("@")[-1]
+    return urlunsplit(parts._replace(netloc=f"{user}:{password}@{host}"))
+
+
+def test_a_password_in_the_db_url_is_never_printed(
+    unreachable_env: dict[str, str], postgres_url: str
+) -> None:
+    db = with_password(postgres_url, "hunter2-secret")
+    done = run_cli("chat", "--db", db, env=unreachable_env, stdin="/quit\n")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "hunter2-secret" not in done.stdout + done.stderr
+    assert ":***@" in done.stdout, "the location is still shown, masked"
+
+
+def test_a_thread_id_with_markup_is_printed_as_text(
+    unreachable_env: dict[str, str], tmp_path: Path
+) -> None:
+    db = str(tmp_path / "chat.sqlite")
+    done = run_cli("chat", "--db", db, "--thread", "[/red]x[bold]", "--new",
+                   env=unreachable_env, stdin="/thread\n/quit\n")  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "Traceback" not in done.stdout + done.stderr
+    assert done.stdout.count("[/red]x[bold]") == 2, "in the banner and for /thread"
+
+
+async def test_stored_guideline_text_is_printed_as_text(
+    unreachable_env: dict[str, str], tmp_path: Path
+) -> None:
+    db = str(tmp_path / "g.sqlite")
+    rule = "Ask for the [local] units before [/red] assuming any of them."
+    async with open_persistence(db) as persistence:
+        await put_guidelines(persistence.store, "alice", [rule], source="[bold]manual")
+    shown = run_cli("guidelines", "show", "--user", "alice", "--db", db, env=unreachable_env)
+    history = run_cli("guidelines", "history", "--user", "alice", "--db", db, env=unreachable_env)
+    assert shown.returncode == history.returncode == 0, shown.stdout + history.stdout
+    assert "[local]" in shown.stdout and "[/red]" in shown.stdout
+    assert "[bold]manual" in history.stdout

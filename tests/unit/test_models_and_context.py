@@ -104,3 +104,11 @@ def test_chat_models_are_built_for_the_configured_endpoint_and_cached_per_loop()
     finally:
         loop_a.close()
         loop_b.close()
+
+
+def test_endpoint_errors_never_show_a_key_in_the_url() -> None:
+    url = "http://user:sk-secret@endpoint.test/v1?api_key=sk-other"
+    error = endpoint_error(openai.APIConnectionError(request=REQUEST), url)
+    assert error is not None
+    assert "sk-secret" not in str(error) and "sk-other" not in str(error)
+    assert "http://user:***@endpoint.test/v1?api_key=***" in str(error)

@@ -1,4 +1,4 @@
-"""Text helpers both graphs share: fencing untrusted text, and one comparison key.
+"""Text helpers both graphs share: fencing untrusted text, masking secrets, one comparison key.
 
 Every piece of untrusted text (user messages, the Assistant's last answer, tool
 output, trajectories, simulator and judge inputs) reaches a prompt through
@@ -60,6 +60,24 @@ def fence(text: str) -> str:
     if _EDGE_END.search(inner):
         inner += _SEPARATOR
     return FENCE_OPEN + inner + FENCE_CLOSE
+
+
+_URL_PASSWORD = re.compile(r"(?P<head>\b[a-z][a-z0-9+.-]*://[^\s/:@]*):[^\s/@]*@", re.IGNORECASE)
+_SECRET_PARAM = re.compile(
+    r"(?P<head>[?&](?:password|passwd|pwd|api[_-]?key|key|token|access_token|secret)=)[^&\s#]*",
+    re.IGNORECASE,
+)
+REDACTED = "***"
+
+
+def redact_secrets(text: str) -> str:
+    """``text`` with the passwords and keys of any URLs in it masked, for printing and logs.
+
+    ``postgresql://user:pw@host/db`` becomes ``postgresql://user:***@host/db``,
+    and ``?api_key=...`` becomes ``?api_key=***``.
+    """
+    text = _URL_PASSWORD.sub(lambda m: f"{m.group('head')}:{REDACTED}@", text)
+    return _SECRET_PARAM.sub(lambda m: m.group("head") + REDACTED, text)
 
 
 def comparison_key(text: str) -> str:
