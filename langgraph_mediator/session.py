@@ -16,8 +16,8 @@ from langgraph.constants import START
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.types import Command, Durability
 
-from langgraph_mediator.core import active_requirements, validate_user_message
-from langgraph_mediator.errors import ThreadOwnershipError, UnknownThreadError
+from langgraph_mediator.core import active_requirements, check_thread_owner, validate_user_message
+from langgraph_mediator.errors import UnknownThreadError
 from langgraph_mediator.state import (
     Intent,
     LedgerDelta,
@@ -163,11 +163,7 @@ class MediatorSession:
         return config
 
     def _check_owner(self, thread_id: str, values: dict[str, Any]) -> None:
-        owner = values.get("user_id")
-        if owner is not None and owner != self.context.user_id:
-            raise ThreadOwnershipError(
-                f"Thread {thread_id!r} belongs to another user; start a new thread."
-            )
+        check_thread_owner(values, self.context.user_id, thread_id)
 
     async def send(self, thread_id: str, text: str | bytes) -> TurnResult:
         """Validate ``text``, check the thread belongs to this user, run one turn.

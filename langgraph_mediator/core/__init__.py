@@ -26,7 +26,7 @@ from langgraph_mediator.core.messages import pending_user_text, text_of, validat
 from langgraph_mediator.core.policy import question_for, wants_clarification
 from langgraph_mediator.core.prompts import mediator_prompt
 from langgraph_mediator.core.reading import TurnReading, read_turn
-from langgraph_mediator.core.turn import add_calls, begin_turn
+from langgraph_mediator.core.turn import add_calls, begin_turn, check_thread_owner
 from langgraph_mediator.text import comparison_key, fence, redact_secrets
 
 __all__ = [
@@ -38,6 +38,7 @@ __all__ = [
     "assistant_messages",
     "begin_turn",
     "build_instruction",
+    "check_thread_owner",
     "comparison_key",
     "fence",
     "format_ledger",

@@ -10,9 +10,23 @@ from typing import Any
 
 from langgraph_mediator.core.policy import wants_clarification
 from langgraph_mediator.core.reading import TurnReading
+from langgraph_mediator.errors import ThreadOwnershipError
 from langgraph_mediator.state.context import MediatorContext
 from langgraph_mediator.state.mediator import Intent, MediatorState, ModelCall, TurnUsage
 from langgraph_mediator.state.reading import MediatorReading
+
+
+def check_thread_owner(values: dict[str, Any], user_id: str, thread_id: str | None) -> None:
+    """Refuse a turn by ``user_id`` on a thread another user started (before anything is read).
+
+    Raises:
+        ThreadOwnershipError: the thread's ``user_id`` is someone else's.
+
+    """
+    owner = values.get("user_id")
+    if owner is not None and owner != user_id:
+        thread = f"Thread {thread_id!r}" if thread_id else "This thread"
+        raise ThreadOwnershipError(f"{thread} belongs to another user; start a new thread.")
 
 
 def next_intent(previous: Intent | None, reading: MediatorReading, message: str) -> Intent:

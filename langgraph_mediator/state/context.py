@@ -11,8 +11,14 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from dataclasses import dataclass, field, fields, is_dataclass
-from typing import Any, Literal, Self, get_args
+from dataclasses import dataclass, field, fields, is_dataclass, replace
+from typing import TYPE_CHECKING, Any, Literal, Self, get_args
+
+from langgraph_mediator.auth.identity import bound_user_id
+from langgraph_mediator.errors import RunContextError
+
+if TYPE_CHECKING:
+    from langgraph.runtime import Runtime
 
 ClarificationPolicy = Literal["never", "when_missing", "always"]
 """When the Mediator may ask the user a question instead of executing.
@@ -53,11 +59,21 @@ def _env_float(name: str, default: float) -> float:
 
 
 _DEFAULT_MODEL = "smollm2-135m-instruct"
+MAX_QUESTIONS_LIMIT = 20
+"""Most clarifying questions a task may be given: a budget, not a way to stall a thread."""
 
 
-def _setting(default: Callable[[], Any], description: str) -> Any:
-    """A context field: its default read when the context is made, and its help in Studio."""
-    return field(default_factory=default, metadata={"description": description})
+def _setting(
+    default: Callable[[], Any], description: str, *, env: str | None = None, per_run: bool = False
+) -> Any:
+    """A context field: its default read when the context is made, and its help in Studio.
+
+    ``per_run`` fields may be set by a LangGraph Server client in a run's
+    context; the others (endpoint, keys, models, limits) belong to the
+    server's environment variable ``env``, and a run that sets them is refused.
+    """
+    metadata = {"description": description, "env": env, "per_run": per_run}
+    return field(default_factory=default, metadata=metadata)
 
 
 def _model_env(*names: str) -> str:
@@ -80,25 +96,33 @@ class ModelSettings:
     base_url: str | None = _setting(
         lambda: _env("OPENAI_BASE_URL"),
         "OpenAI-compatible endpoint. Unset: the embedded local model.",
+        env="OPENAI_BASE_URL",
     )
     api_key: str | None = _setting(
         lambda: _env("OPENAI_API_KEY"),
         "Key for base_url. Unset: a placeholder (local servers ignore it).",
+        env="OPENAI_API_KEY",
     )
     temperature: float = _setting(
-        lambda: _env_float("MEDIATOR_TEMPERATURE", 0.0), "Sampling temperature of every call."
+        lambda: _env_float("MEDIATOR_TEMPERATURE", 0.0),
+        "Sampling temperature of every call.",
+        env="MEDIATOR_TEMPERATURE",
+        per_run=True,
     )
     max_tokens: int = _setting(
         lambda: _env_int("MEDIATOR_MAX_TOKENS", 512),
         "Completion cap per model call (sent as max_tokens).",
+        env="MEDIATOR_MAX_TOKENS",
     )
     request_timeout: float = _setting(
         lambda: _env_float("MEDIATOR_TIMEOUT", 120.0),
         "Seconds before a model request is abandoned.",
+        env="MEDIATOR_TIMEOUT",
     )
     max_retries: int = _setting(
         lambda: _env_int("MEDIATOR_MAX_RETRIES", 2),
         "Retries of a failed request (connection errors, 5xx).",
+        env="MEDIATOR_MAX_RETRIES",
     )
 
     @classmethod
@@ -125,6 +149,48 @@ class ModelSettings:
         known = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in values.items() if k in known})
 
+    @classmethod
+    def for_run(cls, runtime: Runtime[Any]) -> Self:
+        """The settings a node runs with: :meth:`from_runtime`, checked against its caller.
+
+        Through LangGraph Server (``runtime.server_info`` is set) the context
+        is the client's, so only :meth:`per_run_fields` may differ from the
+        server's environment.
+
+        Raises:
+            RunContextError: the run's context set a server-only field.
+
+        """
+        context = cls.from_runtime(runtime.context)
+        if getattr(runtime, "server_info", None) is not None:
+            context.refuse_server_settings()
+        return context
+
+    @classmethod
+    def per_run_fields(cls) -> list[str]:
+        """The fields a LangGraph Server client may set in a run's context."""
+        return [f.name for f in fields(cls) if f.metadata.get("per_run")]
+
+    def refuse_server_settings(self) -> None:
+        """Raise when a server-only field differs from the server's environment.
+
+        The message names the fields and their variables, never their values
+        (one may be a key).
+        """
+        server = type(self)()
+        changed = [
+            f for f in fields(self)
+            if not f.metadata.get("per_run") and getattr(self, f.name) != getattr(server, f.name)
+        ]  # fmt: skip
+        if changed:
+            names = ", ".join(f"{f.name} ({f.metadata.get('env')})" for f in changed)
+            raise RunContextError(
+                f"A run's context may not set {names}: on LangGraph Server the endpoint, "
+                "key, models, timeouts and limits come from the server's environment. "
+                "Remove them from the run's context; a run may set "
+                f"{', '.join(self.per_run_fields())}."
+            )
+
 
 @dataclass(kw_only=True)
 class MediatorContext(ModelSettings):
@@ -132,35 +198,53 @@ class MediatorContext(ModelSettings):
 
     user_id: str = _setting(
         lambda: _env("MEDIATOR_USER_ID", "default") or "default",
-        "Whose guidelines are read: Store namespace ('guidelines', user_id).",
+        "Whose guidelines are read: Store namespace ('guidelines', user_id). "
+        "Behind custom auth, the authenticated identity.",
+        env="MEDIATOR_USER_ID",
+        per_run=True,
     )
-    mediator_model: str = _setting(_model_env, "Model that reads intent and classifies feedback.")
+    mediator_model: str = _setting(
+        _model_env, "Model that reads intent and classifies feedback.", env="MEDIATOR_MODEL"
+    )
     assistant_model: str = _setting(
         lambda: _model_env("MEDIATOR_ASSISTANT_MODEL"),
         "Model of the default Assistant (when no executor is plugged in).",
+        env="MEDIATOR_ASSISTANT_MODEL",
     )
     clarification_policy: ClarificationPolicy = _setting(
         lambda: _env("MEDIATOR_CLARIFY_POLICY", "when_missing"),
         "never | when_missing | always.",
+        env="MEDIATOR_CLARIFY_POLICY",
+        per_run=True,
     )
     clarification_mode: ClarificationMode = _setting(
         lambda: _env("MEDIATOR_CLARIFICATION_MODE", "end_turn"),
         "end_turn | interrupt: end the turn with the question, or pause.",
+        env="MEDIATOR_CLARIFICATION_MODE",
+        per_run=True,
     )
     max_questions_per_task: int = _setting(
         lambda: _env_int("MEDIATOR_MAX_QUESTIONS", 2),
         "Clarifying questions allowed per task; asking too much fails too.",
+        env="MEDIATOR_MAX_QUESTIONS",
+        per_run=True,
     )
     assistant_input: AssistantInput = _setting(
-        lambda: "instruction", "instruction | instruction_and_history: what the Assistant sees."
+        lambda: "instruction",
+        "instruction | instruction_and_history: what the Assistant sees.",
+        per_run=True,
     )
     single_task: bool = _setting(
         lambda: _env("MEDIATOR_SINGLE_TASK", "false") == "true",
         "Treat the thread as one task: a mid-thread 'new_task' reading counts as new "
         "information (the sharded-conversation protocol; small models over-predict new tasks).",
+        env="MEDIATOR_SINGLE_TASK",
+        per_run=True,
     )
     max_message_chars: int = _setting(
-        lambda: _env_int("MEDIATOR_MAX_MESSAGE_CHARS", 20_000), "Longest user message accepted."
+        lambda: _env_int("MEDIATOR_MAX_MESSAGE_CHARS", 20_000),
+        "Longest user message accepted.",
+        env="MEDIATOR_MAX_MESSAGE_CHARS",
     )
 
     def __post_init__(self) -> None:
@@ -170,10 +254,25 @@ class MediatorContext(ModelSettings):
             if value not in get_args(choices):
                 where = f" (env {env})" if env else ""
                 raise ValueError(f"{name} must be one of {get_args(choices)}, got {value!r}{where}")
-        if self.max_questions_per_task < 0:
-            raise ValueError("max_questions_per_task must be >= 0")
+        if not 0 <= self.max_questions_per_task <= MAX_QUESTIONS_LIMIT:
+            raise ValueError(f"max_questions_per_task must be in 0..{MAX_QUESTIONS_LIMIT}")
         if not self.user_id.strip():
             raise ValueError("user_id must not be empty")
+
+    @classmethod
+    def for_run(cls, runtime: Runtime[Any]) -> Self:
+        """The run's settings, acting as the authenticated caller when there is one.
+
+        Raises:
+            RunContextError: the run's context set a server-only field.
+            UserMismatchError: the context names a user other than the caller.
+
+        """
+        context = super().for_run(runtime)
+        user_id = bound_user_id(
+            context.user_id, getattr(runtime, "server_info", None), unclaimed=cls().user_id
+        )
+        return context if user_id == context.user_id else replace(context, user_id=user_id)
 
 
 _CHOICES: tuple[tuple[str, Any, str | None], ...] = (
@@ -192,5 +291,7 @@ class RefinerContext(ModelSettings):
     """
 
     refiner_model: str = _setting(
-        lambda: _model_env("MEDIATOR_REFINER_MODEL"), "Model of the Refiner (guideline learning)."
+        lambda: _model_env("MEDIATOR_REFINER_MODEL"),
+        "Model of the Refiner (guideline learning).",
+        env="MEDIATOR_REFINER_MODEL",
     )

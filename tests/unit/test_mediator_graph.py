@@ -23,6 +23,7 @@ from langgraph.store.memory import InMemoryStore
 
 from langgraph_mediator import MediatorContext, build_mediator_graph
 from langgraph_mediator.core import Executor
+from langgraph_mediator.errors import ThreadOwnershipError
 from langgraph_mediator.graphs.mediator import route_after_intent
 from langgraph_mediator.guidelines import put_guidelines
 
@@ -303,3 +304,13 @@ async def test_streamed_messages_carry_only_the_assistant_tokens() -> None:
         assert meta["langgraph_node"] == "execute"
         streamed.append(str(chunk.content))
     assert "".join(streamed).startswith("final answer")
+
+
+async def test_a_turn_by_another_user_on_a_thread_is_refused_before_the_mediator_reads() -> None:
+    mediator = scripted(reading("new_task", new=["Write a haiku."]))
+    chat = Conversation(mediator, scripted("A haiku."), user_id="alice")
+    await chat.say("Write a haiku.")
+    chat.context = MediatorContext(base_url=UNUSED_ENDPOINT, user_id="bob")
+    with pytest.raises(ThreadOwnershipError, match="belongs to another user"):
+        await chat.say("Show me alice's ledger.")
+    assert len(mediator.seen) == 1, "bob's turn reached no model"

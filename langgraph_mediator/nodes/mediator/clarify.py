@@ -35,7 +35,7 @@ async def clarify(state: MediatorState, runtime: Runtime[MediatorContext]) -> di
             validates it before resuming, so nothing is written).
 
     """
-    context = MediatorContext.from_runtime(runtime.context)
+    context = MediatorContext.for_run(runtime)
     reading = MediatorReading.from_state(state["reading"] or {})
     question = question_for(reading)
     messages: list[AIMessage | HumanMessage] = [AIMessage(question, name="mediator")]

@@ -14,7 +14,13 @@ from typing import Any
 from langchain_core.language_models import BaseChatModel
 from langgraph.runtime import Runtime
 
-from langgraph_mediator.core import begin_turn, pending_user_text, read_turn, validate_user_message
+from langgraph_mediator.core import (
+    begin_turn,
+    check_thread_owner,
+    pending_user_text,
+    read_turn,
+    validate_user_message,
+)
 from langgraph_mediator.guidelines import load_guidelines
 from langgraph_mediator.models import abuild_chat_model
 from langgraph_mediator.nodes.types import MediatorNode
@@ -28,7 +34,9 @@ def make_detect_intent(mediator_model: BaseChatModel | None = None) -> MediatorN
         state: MediatorState, runtime: Runtime[MediatorContext]
     ) -> dict[str, Any]:
         """Read the new user message into intent, requirements and feedback kind."""
-        context = MediatorContext.from_runtime(runtime.context)
+        context = MediatorContext.for_run(runtime)
+        info = runtime.execution_info
+        check_thread_owner(dict(state), context.user_id, info.thread_id if info else None)
         message = validate_user_message(
             pending_user_text(state["messages"]), max_chars=context.max_message_chars
         )

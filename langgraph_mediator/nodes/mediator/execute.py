@@ -24,7 +24,7 @@ def make_execute(executor: Executor | None = None) -> MediatorNode:
 
     async def execute(state: MediatorState, runtime: Runtime[MediatorContext]) -> dict[str, Any]:
         """Hand the explicit instruction to the Assistant and record its answer."""
-        context = MediatorContext.from_runtime(runtime.context)
+        context = MediatorContext.for_run(runtime)
         assistant = executor or await abuild_chat_model(context, context.assistant_model)
         sent = assistant_messages(state["instruction"], state["messages"], context.assistant_input)
         answer, calls = await run_assistant(assistant, sent, context.base_url)

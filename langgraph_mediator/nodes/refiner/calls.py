@@ -7,17 +7,28 @@ before anything is stored.
 
 from __future__ import annotations
 
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage
+from langgraph.runtime import Runtime
 from pydantic import BaseModel
 
+from langgraph_mediator.auth.identity import bound_user_id
 from langgraph_mediator.errors import RefinerOutputError
 from langgraph_mediator.models import abuild_chat_model, ask_structured
 from langgraph_mediator.state import ModelCall, RefinerContext
 
 M = TypeVar("M", bound=BaseModel)
+
+
+def refined_user(state_user_id: str, runtime: Runtime[Any]) -> str:
+    """Whose guidelines this run refines: the input's user_id, which must be the caller's.
+
+    Checked by every node that reads or writes guidelines, so a state edited
+    between nodes cannot point the run at another user's set.
+    """
+    return bound_user_id(state_user_id, getattr(runtime, "server_info", None))
 
 
 async def refiner_model(override: BaseChatModel | None, context: RefinerContext) -> BaseChatModel:

@@ -13,7 +13,7 @@ from langchain_core.language_models import BaseChatModel
 from langgraph.runtime import Runtime
 from pydantic import ValidationError
 
-from langgraph_mediator.nodes.refiner.calls import ask_refiner, refiner_model
+from langgraph_mediator.nodes.refiner.calls import ask_refiner, refined_user, refiner_model
 from langgraph_mediator.nodes.refiner.prompts import diagnosis_prompt
 from langgraph_mediator.nodes.types import RefinerNode
 from langgraph_mediator.state import ModelCall, RefinerContext
@@ -40,7 +40,8 @@ def make_diagnose(model: BaseChatModel | None = None) -> RefinerNode:
 
     async def diagnose(state: RefinerState, runtime: Runtime[RefinerContext]) -> dict[str, Any]:
         """Diagnose every pair; malformed output twice stops the run before anything is stored."""
-        context = RefinerContext.from_runtime(runtime.context)
+        context = RefinerContext.for_run(runtime)
+        refined_user(state["user_id"], runtime)
         refiner = await refiner_model(model, context)
         diagnoses, usage = [], list[ModelCall]()
         for pair in parse_pairs(state["pairs"]):

@@ -15,7 +15,7 @@ from langgraph.runtime import Runtime
 
 from langgraph_mediator.core import comparison_key
 from langgraph_mediator.guidelines import current_version, guideline_problem, now_iso
-from langgraph_mediator.nodes.refiner.calls import ask_refiner, refiner_model
+from langgraph_mediator.nodes.refiner.calls import ask_refiner, refined_user, refiner_model
 from langgraph_mediator.nodes.refiner.prompts import merge_prompt
 from langgraph_mediator.nodes.types import RefinerNode
 from langgraph_mediator.state import ModelCall, RefinerContext
@@ -71,8 +71,8 @@ def make_merge_guidelines(model: BaseChatModel | None = None) -> RefinerNode:
         """Merge candidates into the current set (no model call when either side is empty)."""
         if runtime.store is None:
             raise RuntimeError("the refiner graph needs a store: compile it with store=...")
-        context = RefinerContext.from_runtime(runtime.context)
-        current = await current_version(runtime.store, state["user_id"])
+        context = RefinerContext.for_run(runtime)
+        current = await current_version(runtime.store, refined_user(state["user_id"], runtime))
         existing = current["guidelines"] if current else []
         candidates = state.get("candidates", [])
         calls: list[ModelCall] = []

@@ -56,7 +56,7 @@ def make_propose_guidelines(model: BaseChatModel | None = None) -> RefinerNode:
         state: RefinerState, runtime: Runtime[RefinerContext]
     ) -> dict[str, Any]:
         """Propose rules from the diagnoses and screen them."""
-        context = RefinerContext.from_runtime(runtime.context)
+        context = RefinerContext.for_run(runtime)
         diagnoses = state.get("diagnoses", [])
         proposal, calls = await ask_refiner(
             await refiner_model(model, context), Proposal, proposal_prompt(diagnoses),
