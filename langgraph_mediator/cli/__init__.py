@@ -1,4 +1,4 @@
-"""The ``mediator`` command: ``chat``, ``demo``, ``refine``, ``guidelines``, ``eval`` and ``bench``.
+"""The ``mediator`` command: chat, demo, refine, guidelines, eval, bench and token.
 
 Each subcommand is a :class:`~langgraph_mediator.cli.common.Command` in its own
 module, registered in :data:`COMMANDS` and dispatched the same way: its model
@@ -16,7 +16,7 @@ from collections.abc import Sequence
 
 from rich.markup import escape
 
-from langgraph_mediator.cli import bench, chat, demo, evaluate, guidelines
+from langgraph_mediator.cli import bench, chat, demo, evaluate, guidelines, tokens
 from langgraph_mediator.cli.common import EXIT_ERROR, Command, console, start_model_server
 from langgraph_mediator.errors import MediatorError
 
@@ -32,6 +32,7 @@ COMMANDS: tuple[Command, ...] = (
     guidelines.GUIDELINES,
     evaluate.COMMAND,
     bench.COMMAND,
+    tokens.COMMAND,
 )
 
 

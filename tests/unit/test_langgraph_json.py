@@ -39,3 +39,11 @@ def test_mediator_graph_has_the_contract_nodes_and_edges() -> None:
         ("classify_feedback", "execute"),
         ("execute", "__end__"),
     }
+
+
+def test_the_exported_auth_loads_as_a_langgraph_sdk_auth() -> None:
+    from langgraph_sdk import Auth
+
+    config = json.loads((ROOT / "langgraph.json").read_text())
+    module_path, _, attribute = config["auth"]["path"].partition(":")
+    assert isinstance(getattr(importlib.import_module(module_path), attribute), Auth)

@@ -1,0 +1,266 @@
+"""Custom auth for LangGraph Server: ``"auth": {"path": "langgraph_mediator.auth.server:auth"}``.
+
+* **Authentication**: a bearer token (``Authorization: Bearer <token>``)
+  checked by the verifier the environment names
+  (:func:`~langgraph_mediator.auth.verifiers.verifier_from_env`); no or a bad
+  token gets 401.
+* **Ownership**: threads, runs, assistants and crons are stamped
+  ``metadata.owner = <identity>`` when made or changed, and every read, search,
+  run and delete is filtered by it, so one user never sees another's. The
+  graphs' own assistants (``created_by: system``) are readable by all.
+* **The Store**: a caller reaches only ``("guidelines", <identity>, ...)``.
+  Nobody writes guidelines through the Store API: the refiner graph writes
+  them, as its caller, after its validator.
+* **Run input**: a new run's message is validated before the run exists
+  (nothing is written for an empty or oversized message: 422), its context may
+  not set the server's endpoint, key, models or limits (422), and its
+  ``user_id`` may not name another user (403).
+* **Operators and Studio**: ``MEDIATOR_AUTH=none`` makes every caller an
+  operator who may act for any user. Studio requests (``x-auth-scheme:
+  langsmith``) skip :func:`authenticate`; the server verifies them against
+  LangSmith only when ``LANGGRAPH_AUTH_TYPE=langsmith`` (a deployment), while
+  ``langgraph dev`` lets them through unverified. So Studio users get full
+  access when the server verified them, or when ``MEDIATOR_AUTH_TRUST_STUDIO=true``
+  says the server is only yours; otherwise 403. ``"disable_studio_auth": true``
+  in ``langgraph.json`` sends Studio through :func:`authenticate` like any client.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import fields
+from functools import cache
+from typing import Any
+
+from langchain_core.messages import HumanMessage, convert_to_messages
+from langgraph_sdk import Auth
+
+from langgraph_mediator.auth.identity import ANY_USER_PERMISSION, is_studio_user
+from langgraph_mediator.auth.verifiers import (
+    AuthNotConfigured,
+    InvalidToken,
+    OpenVerifier,
+    TokenVerifier,
+    verifier_from_env,
+)
+from langgraph_mediator.core.messages import text_of, validate_user_message
+from langgraph_mediator.errors import InvalidMessageError, RunContextError
+from langgraph_mediator.guidelines.store import guidelines_namespace
+from langgraph_mediator.state.context import MediatorContext, ModelSettings, RefinerContext
+
+USER_PERMISSION = "mediator:self"
+OWNER = "owner"
+SYSTEM_ASSISTANTS = {"created_by": "system"}
+
+auth = Auth()
+
+
+@cache
+def server_verifier() -> TokenVerifier:
+    """The verifier of this server process (its environment does not change)."""
+    return verifier_from_env()
+
+
+def _refuse(status: int, detail: str) -> Auth.exceptions.HTTPException:
+    return Auth.exceptions.HTTPException(status_code=status, detail=detail)
+
+
+def bearer_token(authorization: str | None) -> str:
+    """The token of an ``Authorization: Bearer <token>`` header; 401 without one."""
+    scheme, _, token = (authorization or "").strip().partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise _refuse(401, "Send 'Authorization: Bearer <token>' (see the README's Deployment).")
+    return token.strip()
+
+
+@auth.authenticate
+async def authenticate(authorization: str | None) -> Auth.types.MinimalUserDict:
+    """The caller's identity and permissions, from its bearer token."""
+    verifier = server_verifier()
+    if isinstance(verifier, OpenVerifier):
+        return {"identity": verifier.identity, "permissions": [ANY_USER_PERMISSION]}
+    try:
+        identity = verifier.verify(bearer_token(authorization))
+    except InvalidToken as exc:
+        raise _refuse(401, str(exc)) from exc
+    except AuthNotConfigured as exc:
+        raise _refuse(401, str(exc)) from exc
+    return {"identity": identity, "permissions": [USER_PERMISSION]}
+
+
+def studio_trusted() -> bool:
+    """Whether Studio users were verified by the server, or the operator vouches for them."""
+    return (
+        os.environ.get("LANGGRAPH_AUTH_TYPE") == "langsmith"
+        or os.environ.get("MEDIATOR_AUTH_TRUST_STUDIO", "").lower() == "true"
+        or isinstance(server_verifier(), OpenVerifier)
+    )
+
+
+def owner_of(ctx: Auth.types.AuthContext) -> str | None:
+    """The owner tag a caller stamps and is filtered by; ``None`` for who sees everything."""
+    user = ctx.user
+    if is_studio_user(user):
+        if not studio_trusted():
+            raise _refuse(
+                403,
+                "Studio requests are not verified by this server (langgraph dev): set "
+                "MEDIATOR_AUTH_TRUST_STUDIO=true on a server only you can reach, or "
+                "'disable_studio_auth': true to authenticate Studio like any client.",
+            )
+        return None
+    if ANY_USER_PERMISSION in (ctx.permissions or ()):
+        return None
+    return str(user.identity)
+
+
+def stamp_owner(value: Any, owner: str) -> None:
+    """Set ``metadata.owner`` on a create or update (a client cannot reassign it)."""
+    if not isinstance(value, dict):
+        return
+    metadata = value.get("metadata")
+    if not isinstance(metadata, dict):
+        metadata = value["metadata"] = {}
+    # In place: the server keeps its own reference to the dict it handed over.
+    metadata.pop("created_by", None)
+    metadata[OWNER] = owner
+
+
+def owned(ctx: Auth.types.AuthContext, value: Any) -> Auth.types.FilterType | None:
+    """Stamp ``value`` and return the owner filter (nothing for operators and Studio)."""
+    owner = owner_of(ctx)
+    if owner is None:
+        return None
+    stamp_owner(value, owner)
+    return {OWNER: owner}
+
+
+@auth.on
+async def deny_what_is_not_listed(ctx: Auth.types.AuthContext, value: Any) -> bool:
+    """Any resource or action without a handler below is refused."""
+    if owner_of(ctx) is None:
+        return True
+    raise _refuse(403, f"{ctx.resource}.{ctx.action} is not allowed on this server")
+
+
+@auth.on.threads
+async def own_threads(ctx: Auth.types.AuthContext, value: Any) -> Auth.types.FilterType | None:
+    """Threads: stamped with their owner, and each read, search or delete filtered by it."""
+    return owned(ctx, value)
+
+
+@auth.on.crons
+async def own_crons(ctx: Auth.types.AuthContext, value: Any) -> Auth.types.FilterType | None:
+    """Crons: as threads."""
+    return owned(ctx, value)
+
+
+@auth.on.assistants
+async def own_assistants(ctx: Auth.types.AuthContext, value: Any) -> Auth.types.FilterType | None:
+    """Creating, changing or deleting an assistant: only one's own."""
+    return owned(ctx, value)
+
+
+def readable_assistants(ctx: Auth.types.AuthContext) -> Any:
+    """One's own assistants and the graphs' own (``created_by: system``)."""
+    owner = owner_of(ctx)
+    return None if owner is None else {"$or": [{OWNER: owner}, SYSTEM_ASSISTANTS]}
+
+
+@auth.on.assistants.read
+async def read_assistants(ctx: Auth.types.AuthContext, value: Any) -> Any:
+    """Reading an assistant: one's own, or one of the graphs' own."""
+    return readable_assistants(ctx)
+
+
+@auth.on.assistants.search
+async def search_assistants(ctx: Auth.types.AuthContext, value: Any) -> Any:
+    """Searching assistants: as reading."""
+    return readable_assistants(ctx)
+
+
+@auth.on.threads.create_run
+async def checked_run(ctx: Auth.types.AuthContext, value: Any) -> Auth.types.FilterType | None:
+    """A new run: its input checked before the run exists, then owned like its thread."""
+    owner = owner_of(ctx)
+    kwargs = value.get("kwargs") or {}
+    try:
+        check_run_input(kwargs, owner)
+    except (InvalidMessageError, RunContextError, ValueError, TypeError) as exc:
+        raise _refuse(422, str(exc)) from exc
+    return owned(ctx, value)
+
+
+def check_run_input(kwargs: Mapping[str, Any], owner: str | None) -> None:
+    """Refuse a run whose message, context or ``user_id`` the graphs would refuse later.
+
+    Raises:
+        InvalidMessageError: the new message (or resume answer) is empty, too long or
+            not text.
+        RunContextError: the context sets a server-only field.
+        Auth.exceptions.HTTPException: 403, the input names another user.
+
+    """
+    context = kwargs.get("context") or {}
+    if owner is not None and isinstance(context, Mapping):
+        refuse_server_fields(context)
+        refuse_other_user(context.get("user_id"), owner)
+    limit = MediatorContext().max_message_chars
+    for text in new_user_texts(kwargs.get("input"), kwargs.get("command")):
+        validate_user_message(text, max_chars=limit)
+    run_input = kwargs.get("input")
+    if owner is not None and isinstance(run_input, Mapping):
+        refuse_other_user(run_input.get("user_id"), owner)
+
+
+def refuse_other_user(claimed: object, owner: str) -> None:
+    """403 when a run's context or input names a user other than its caller."""
+    if claimed is not None and claimed != owner:
+        raise _refuse(403, f"This run names user_id {claimed!r}, but you are {owner!r}.")
+
+
+def refuse_server_fields(context: Mapping[str, Any]) -> None:
+    """A client context may differ from the server's environment only in per-run fields."""
+    schemas: tuple[type[ModelSettings], ...] = (MediatorContext, RefinerContext)
+    for schema in schemas:
+        known = {f.name for f in fields(schema)}
+        schema.from_runtime(
+            {k: v for k, v in context.items() if k in known}
+        ).refuse_server_settings()
+
+
+def new_user_texts(run_input: Any, command: Any) -> list[str]:
+    """The user text a run adds: its input's human messages, or its resume answer."""
+    texts: list[str] = []
+    if isinstance(command, Mapping) and isinstance(command.get("resume"), str):
+        texts.append(command["resume"])
+    messages = run_input.get("messages") if isinstance(run_input, Mapping) else None
+    if messages is None:
+        return texts
+    if not isinstance(messages, list):
+        messages = [messages]
+    human = [m for m in convert_to_messages(messages) if isinstance(m, HumanMessage)]
+    return texts + [text_of(m) for m in human]
+
+
+@auth.on.store()
+async def own_guidelines_only(ctx: Auth.types.AuthContext, value: Any) -> None:
+    """The Store: read or delete one's own ``("guidelines", <identity>, ...)``; never put."""
+    if ctx.action == "put":
+        raise _refuse(
+            403,
+            "Guidelines are not written through the Store API: run the refiner graph, "
+            "which writes them for its caller after its validator.",
+        )
+    owner = owner_of(ctx)
+    if owner is None:
+        return
+    own = guidelines_namespace(owner)
+    namespace = tuple(value.get("namespace") or ())
+    if namespace[: len(own)] == own:
+        return
+    if ctx.action in ("search", "list_namespaces") and own[: len(namespace)] == namespace:
+        value["namespace"] = own  # a wider prefix is narrowed to the caller's own
+        return
+    raise _refuse(403, f"Only the namespace {list(own)} is yours.")
