@@ -1,8 +1,9 @@
 """Run the fault and load suite and write RELIABILITY.md (``python scripts/reliability.py``).
 
 It runs ``tests/reliability`` (marker ``reliability``) and ``tests/server``
-(marker ``server``: guideline isolation and poisoning end to end through
-``langgraph dev``) with ``RELIABILITY_FIGURES`` pointing at a scratch file,
+(marker ``server``: guideline isolation, poisoning and the attacks of one
+user on another end to end through ``langgraph dev`` with auth on) with
+``RELIABILITY_FIGURES`` pointing at a scratch file,
 then writes one row per case: what was done, whether it held, and the figures
 the test measured (threads, errors, lost items, throughput, recovery time).
 Needs Postgres (``MEDIATOR_TEST_POSTGRES_URL``, default the local ``test``
@@ -53,9 +54,34 @@ def figure_cells(row: dict[str, Any]) -> str:
     return ", ".join(f"{k.replace('_', ' ')} = {v}" for k, v in shown.items())
 
 
+def attack_lines(attacks: list[dict[str, Any]], results: dict[str, tuple[str, float]]) -> list[str]:
+    """The attack table: each attack against the server, and the totals (the target is 0)."""
+    tried = sum(int(row.get("tried", 1)) for row in attacks)
+    succeeded = sum(int(row.get("succeeded", 0)) for row in attacks)
+    lines = [
+        "## Attacks on the server (`langgraph dev` with auth on)",
+        "",
+        f"**attacks tried: {tried}; attacks that succeeded: {succeeded}** (the target is 0). "
+        "Each row is one test of `tests/server/test_server_security.py`; an attack that "
+        "succeeded fails its test.",
+        "",
+        "| attack | result | tried | succeeded | figures |",
+        "|---|---|---|---|---|",
+    ]
+    for row in attacks:
+        status = results.get(row["test"], ("not run", 0.0))[0]
+        rest = {k: v for k, v in row.items() if k not in {"attack", "tried", "succeeded"}}
+        counts = f"{row.get('tried', 1)} | {row.get('succeeded', 0)}"
+        name = row["case"].removeprefix("attack: ")
+        lines.append(f"| {name} | {status} | {counts} | {figure_cells(rest)} |")
+    return [*lines, ""]
+
+
 def render(figures: list[dict[str, Any]], results: dict[str, tuple[str, float]],
            code: int, minutes: float) -> str:  # fmt: skip
     """The markdown of RELIABILITY.md."""
+    attacks = [row for row in figures if row.get("attack")]
+    figures = [row for row in figures if not row.get("attack")]
     lines = [
         "# Reliability: the fault and load suite",
         "",
@@ -67,6 +93,7 @@ def render(figures: list[dict[str, Any]], results: dict[str, tuple[str, float]],
         f"{platform.python_version()}",
         f"- **pytest exit code**: {code}; **run time**: {minutes:.1f} min",
         "",
+        *attack_lines(attacks, results),
         "## Cases and what was measured",
         "",
         "| case | result | figures |",

@@ -109,6 +109,8 @@ class OpenAIStub:
     fault: Fault = "none"
     slow_seconds: float = 5.0
     requests: list[dict[str, Any]] = field(default_factory=list)
+    headers: list[dict[str, str]] = field(default_factory=list)
+    """The HTTP headers of each request, in order (``Authorization`` included)."""
     _server: ThreadingHTTPServer | None = field(default=None, repr=False)
 
     @property
@@ -164,6 +166,7 @@ def _handler(stub: OpenAIStub) -> type[BaseHTTPRequestHandler]:
             length = int(self.headers.get("Content-Length", 0))
             body = json.loads(self.rfile.read(length) or b"{}")
             stub.requests.append(body)
+            stub.headers.append(dict(self.headers.items()))
             if stub.fault == "refuse":
                 error = {"message": "Incorrect API key provided", "type": "invalid_request_error",
                          "code": "invalid_api_key"}  # fmt: skip
