@@ -5,6 +5,7 @@
 * :mod:`.policy`: when to ask, and what to ask;
 * :mod:`.ledger`: the requirement ledger (what the user asked for, what replaced what);
 * :mod:`.turn`: the thread's bookkeeping once a turn is read;
+* :mod:`.steps`: the three steps (open the turn, ask, instruct) every shell runs;
 * :mod:`.instruction`: the explicit instruction, and what the Assistant is sent;
 * :mod:`.assistant`: handing that to any executor and counting its calls;
 * :mod:`.messages`: validating user text; fencing and masking live in
@@ -26,6 +27,7 @@ from langgraph_mediator.core.messages import pending_user_text, text_of, validat
 from langgraph_mediator.core.policy import question_for, wants_clarification
 from langgraph_mediator.core.prompts import mediator_prompt
 from langgraph_mediator.core.reading import TurnReading, read_turn
+from langgraph_mediator.core.steps import clarification_update, instruction_update, open_turn
 from langgraph_mediator.core.turn import add_calls, begin_turn, check_thread_owner
 from langgraph_mediator.text import comparison_key, fence, redact_secrets
 
@@ -39,10 +41,13 @@ __all__ = [
     "begin_turn",
     "build_instruction",
     "check_thread_owner",
+    "clarification_update",
     "comparison_key",
     "fence",
     "format_ledger",
+    "instruction_update",
     "mediator_prompt",
+    "open_turn",
     "pending_user_text",
     "question_for",
     "read_turn",

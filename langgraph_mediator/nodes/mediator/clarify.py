@@ -13,12 +13,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from langchain_core.messages import AIMessage, HumanMessage
+from langchain_core.messages import HumanMessage
 from langgraph.runtime import Runtime
 from langgraph.types import interrupt
 
-from langgraph_mediator.core import question_for, record_reading, validate_user_message
-from langgraph_mediator.state import MediatorContext, MediatorReading, MediatorState
+from langgraph_mediator.core import clarification_update, validate_user_message
+from langgraph_mediator.state import MediatorContext, MediatorState
 
 
 def answer_text(resume: object) -> object:
@@ -36,20 +36,15 @@ async def clarify(state: MediatorState, runtime: Runtime[MediatorContext]) -> di
 
     """
     context = MediatorContext.for_run(runtime)
-    reading = MediatorReading.from_state(state["reading"] or {})
-    question = question_for(reading)
-    messages: list[AIMessage | HumanMessage] = [AIMessage(question, name="mediator")]
+    update = clarification_update(state)
     if context.clarification_mode == "interrupt":
         # Everything above is pure, so re-running it when the run resumes is harmless.
+        reading = state.get("reading") or {}
         resume = interrupt(
-            {"question": question, "missing_information": list(reading.missing_information),
+            {"question": update["pending_question"],
+             "missing_information": list(reading.get("missing_information", [])),
              "turn": state["turn"]}
         )  # fmt: skip
         answer = validate_user_message(answer_text(resume), max_chars=context.max_message_chars)
-        messages.append(HumanMessage(answer))
-    return {
-        **record_reading(state),
-        "messages": messages,
-        "pending_question": question,
-        "questions_asked": state.get("questions_asked", 0) + 1,
-    }
+        update["messages"] = [*update["messages"], HumanMessage(answer)]
+    return update

@@ -11,14 +11,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from langgraph_mediator.core import active_requirements, build_instruction, record_reading
+from langgraph_mediator.core import instruction_update
 from langgraph_mediator.state import MediatorState
 
 
 async def classify_feedback(state: MediatorState) -> dict[str, Any]:
     """Apply the reading's feedback kind to the ledger and rebuild the instruction."""
-    update = record_reading(state)
-    intent = state["intent"]
-    assert intent is not None  # detect_intent always sets it before this node
-    requirements = active_requirements(update["ledger"], state["task_number"])
-    return {**update, "instruction": build_instruction(intent, requirements)}
+    return instruction_update(state)

@@ -14,14 +14,7 @@ from typing import Any
 from langchain_core.language_models import BaseChatModel
 from langgraph.runtime import Runtime
 
-from langgraph_mediator.core import (
-    begin_turn,
-    check_thread_owner,
-    pending_user_text,
-    read_turn,
-    validate_user_message,
-)
-from langgraph_mediator.guidelines import load_guidelines
+from langgraph_mediator.core import check_thread_owner, open_turn
 from langgraph_mediator.models import abuild_chat_model
 from langgraph_mediator.nodes.types import MediatorNode
 from langgraph_mediator.state import MediatorContext, MediatorState
@@ -37,12 +30,10 @@ def make_detect_intent(mediator_model: BaseChatModel | None = None) -> MediatorN
         context = MediatorContext.for_run(runtime)
         info = runtime.execution_info
         check_thread_owner(dict(state), context.user_id, info.thread_id if info else None)
-        message = validate_user_message(
-            pending_user_text(state["messages"]), max_chars=context.max_message_chars
-        )
-        guidelines = await load_guidelines(runtime.store, context.user_id)
-        model = mediator_model or await abuild_chat_model(context, context.mediator_model)
-        read = await read_turn(model, state, message, guidelines, context)
-        return begin_turn(state, read, message, context)
+
+        async def model() -> BaseChatModel:
+            return mediator_model or await abuild_chat_model(context, context.mediator_model)
+
+        return await open_turn(state, model, context, runtime.store)
 
     return detect_intent

@@ -1,0 +1,71 @@
+"""The Mediator's three steps over a thread's state, shared by every shell.
+
+The mediator graph runs them as nodes (``detect_intent``, ``clarify``,
+``classify_feedback``); :class:`~langgraph_mediator.middleware.MediatorMiddleware`
+runs them inside a ``create_agent`` agent. Both get the same updates, so
+there is one implementation of reading, ledger, policy and instruction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import AIMessage
+from langgraph.store.base import BaseStore
+
+from langgraph_mediator.core.instruction import build_instruction
+from langgraph_mediator.core.ledger import active_requirements, record_reading
+from langgraph_mediator.core.messages import pending_user_text, validate_user_message
+from langgraph_mediator.core.policy import question_for
+from langgraph_mediator.core.reading import read_turn
+from langgraph_mediator.core.turn import begin_turn
+from langgraph_mediator.guidelines import load_guidelines
+from langgraph_mediator.state.context import MediatorContext
+from langgraph_mediator.state.mediator import MediatorState
+from langgraph_mediator.state.reading import MediatorReading
+
+ModelSource = Callable[[], Awaitable[BaseChatModel]]
+"""How a step gets the Mediator's model: only once the message passed (it may start a server)."""
+
+
+async def open_turn(
+    state: MediatorState, model: ModelSource, context: MediatorContext, store: BaseStore | None
+) -> dict[str, Any]:
+    """Read the pending user message against the thread: the update that opens the turn.
+
+    The message is validated before the model is asked for, so a bad message
+    starts nothing (not even the embedded model server).
+
+    Raises:
+        InvalidMessageError: the pending message is empty, too long or not text.
+
+    """
+    message = validate_user_message(
+        pending_user_text(state["messages"]), max_chars=context.max_message_chars
+    )
+    guidelines = await load_guidelines(store, context.user_id)
+    read = await read_turn(await model(), state, message, guidelines, context)
+    return begin_turn(state, read, message, context)
+
+
+def clarification_update(state: MediatorState) -> dict[str, Any]:
+    """Record the turn's requirements and ask its one question (the Mediator's reply)."""
+    question = question_for(MediatorReading.from_state(state.get("reading") or {}))
+    return {
+        **record_reading(state),
+        "messages": [AIMessage(question, name="mediator")],
+        "pending_question": question,
+        "questions_asked": state.get("questions_asked", 0) + 1,
+    }
+
+
+def instruction_update(state: MediatorState) -> dict[str, Any]:
+    """Apply the reading's feedback to the ledger and write the explicit instruction."""
+    update = record_reading(state)
+    intent = state.get("intent")
+    if intent is None:
+        raise ValueError("instruction_update needs the turn opened (open_turn sets the intent)")
+    requirements = active_requirements(update["ledger"], state.get("task_number", 0))
+    return {**update, "instruction": build_instruction(intent, requirements)}
