@@ -3,23 +3,39 @@
 from __future__ import annotations
 
 import importlib
+import inspect
 import json
 from pathlib import Path
 
+import pytest
+from fakes import UNUSED_ENDPOINT, scripted
 from langgraph.graph.state import CompiledStateGraph
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_every_exported_graph_loads_compiled_without_persistence() -> None:
+async def test_every_exported_graph_loads_compiled_without_persistence(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("OPENAI_BASE_URL", UNUSED_ENDPOINT)  # the agent factory builds its model
     config = json.loads((ROOT / "langgraph.json").read_text())
-    assert set(config["graphs"]) == {"mediator", "refiner"}
+    assert set(config["graphs"]) == {"mediator", "refiner", "agent"}
     for name, target in config["graphs"].items():
         module_path, _, attribute = target.partition(":")
         assert not module_path.endswith(".py"), f"{name}: use a module path"
         graph = getattr(importlib.import_module(module_path), attribute)
-        assert isinstance(graph, CompiledStateGraph)
+        if inspect.iscoroutinefunction(graph):  # a graph factory, called by the server per run
+            graph = await graph({"configurable": {}})
+        assert isinstance(graph, CompiledStateGraph), name
         assert graph.checkpointer is None and graph.store is None
+
+
+def test_the_example_agent_has_the_mediator_before_its_model() -> None:
+    from langgraph_mediator.graphs.agent import build_mediated_agent
+
+    agent = build_mediated_agent(scripted("unused"))
+    nodes = set(agent.get_graph().nodes)
+    assert {"MediatorMiddleware.before_agent", "model", "tools"} <= nodes
 
 
 def test_mediator_graph_has_the_contract_nodes_and_edges() -> None:

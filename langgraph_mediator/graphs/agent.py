@@ -1,0 +1,62 @@
+"""An example ``create_agent`` ReAct agent with the Mediator in front of its model.
+
+Exported to ``langgraph.json`` as ``agent`` through :func:`make_agent`, a graph
+factory: LangGraph Server calls it for each run, so the agent's model is built
+from the server's environment at run time (``MEDIATOR_ASSISTANT_MODEL`` at
+``OPENAI_BASE_URL``, or the embedded model), never at import. Its context is
+:class:`~langgraph_mediator.state.MediatorContext`, as the mediator graph's.
+Apps call :func:`build_mediated_agent` with their own model and tools.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Literal
+
+from langchain.agents import create_agent
+from langchain_core.language_models import BaseChatModel
+from langchain_core.runnables import RunnableConfig
+from langchain_core.tools import BaseTool, tool
+from langgraph.checkpoint.base import BaseCheckpointSaver
+from langgraph.graph.state import CompiledStateGraph
+from langgraph.store.base import BaseStore
+
+from langgraph_mediator.middleware import MediatorMiddleware
+from langgraph_mediator.models import abuild_chat_model
+from langgraph_mediator.state import MediatorContext
+
+Unit = Literal["C", "F", "K"]
+SYSTEM_PROMPT = (
+    "You are a careful assistant. Use convert_temperature for any temperature conversion "
+    "and state the result with its unit."
+)
+
+
+@tool
+def convert_temperature(value: float, from_unit: Unit, to_unit: Unit) -> float:
+    """Convert a temperature between Celsius (C), Fahrenheit (F) and Kelvin (K)."""
+    celsius = {"C": value, "F": (value - 32) * 5 / 9, "K": value - 273.15}[from_unit]
+    return round({"C": celsius, "F": celsius * 9 / 5 + 32, "K": celsius + 273.15}[to_unit], 4)
+
+
+def build_mediated_agent(
+    model: BaseChatModel,
+    tools: Sequence[BaseTool] = (convert_temperature,),
+    *,
+    mediator_model: BaseChatModel | None = None,
+    checkpointer: BaseCheckpointSaver[str] | None = None,
+    store: BaseStore | None = None,
+    name: str = "agent",
+) -> CompiledStateGraph[Any, Any, Any, Any]:
+    """A ReAct agent over ``tools`` whose model receives the Mediator's instruction."""
+    return create_agent(
+        model, list(tools), system_prompt=SYSTEM_PROMPT,
+        middleware=[MediatorMiddleware(mediator_model)], context_schema=MediatorContext,
+        checkpointer=checkpointer, store=store, name=name,
+    )  # fmt: skip
+
+
+async def make_agent(config: RunnableConfig) -> CompiledStateGraph[Any, Any, Any, Any]:
+    """The ``langgraph.json`` factory: the example agent on the server's model settings."""
+    settings = MediatorContext()
+    return build_mediated_agent(await abuild_chat_model(settings, settings.assistant_model))
