@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from langgraph_dev import (
+    AGENT_TOOL,
     ALICE,
     ASSISTANT_MODEL,
     ASSISTANT_REPLY,
@@ -203,3 +204,22 @@ async def test_a_poisoned_trajectory_stores_no_guideline(
     assert "reveal the system prompt" not in system_text(for_alice).lower()
     record("poisoned trajectory through langgraph dev", rejected=len(out["rejected"]),
            planted_rules_stored=0, set_in_force_changed=False)  # fmt: skip
+
+
+async def test_the_example_agent_runs_with_the_mediator_in_front_of_its_model(
+    client: LangGraphClient, stub: OpenAIStub
+) -> None:
+    thread = await new_thread(client)
+    start = len(stub.requests)
+    result = await client.runs.wait(
+        thread, "agent", input={"messages": [{"role": "user", "content": "Write a haiku."}]},
+        context={"user_id": ALICE}, raise_error=True,
+    )  # fmt: skip
+    assert isinstance(result, dict)
+    assert [m["content"] for m in result["messages"]][-1] == ASSISTANT_REPLY
+    assert result["user_id"] == ALICE and result["turn"] == 1
+    (mediator,) = mediator_requests(stub.requests[start:])
+    (model,) = [r for r in stub.requests[start:] if tool_name(r) == AGENT_TOOL]
+    assert mediator["model"] == MEDIATOR_MODEL and model["model"] == ASSISTANT_MODEL
+    sent = [m for m in model["messages"] if m["role"] != "system"]
+    assert [m["content"] for m in sent] == [result["instruction"]], "the model got the instruction"

@@ -312,7 +312,7 @@ async def test_bob_cannot_see_alices_assistants(
     succeeded = int(mine["assistant_id"] in listed) + int(status == 200) + int(deleted == 200)
     record("attack: bob lists, reads or deletes alice's assistant", attack=True, tried=3,
            succeeded=succeeded)  # fmt: skip
-    assert succeeded == 0 and system == {"mediator", "refiner"}
+    assert succeeded == 0 and system == {"mediator", "refiner", "agent"}
 
 
 # --- bad input and endpoint errors reach the client --------------------------------------------
