@@ -26,12 +26,28 @@ from langgraph.store.memory import InMemoryStore
 MEMORY = ":memory:"
 
 
+def data_dir() -> Path:
+    """Where the package keeps its files: ``$XDG_DATA_HOME/langgraph-mediator``."""
+    data_home = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
+    return data_home / "langgraph-mediator"
+
+
 def default_db_path() -> Path:
     """``$MEDIATOR_DB`` if set, else ``$XDG_DATA_HOME/langgraph-mediator/mediator.sqlite``."""
     if os.environ.get("MEDIATOR_DB"):
         return Path(os.environ["MEDIATOR_DB"])
-    data_home = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
-    return data_home / "langgraph-mediator" / "mediator.sqlite"
+    return data_dir() / "mediator.sqlite"
+
+
+def default_results_dir() -> Path:
+    """``$MEDIATOR_RESULTS_DIR`` if set, else ``$XDG_DATA_HOME/langgraph-mediator/results``.
+
+    Not the current directory: ``mediator eval`` and ``mediator bench`` find
+    the same results from any folder.
+    """
+    if os.environ.get("MEDIATOR_RESULTS_DIR"):
+        return Path(os.environ["MEDIATOR_RESULTS_DIR"])
+    return data_dir() / "results"
 
 
 def is_postgres_url(db: str) -> bool:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 from rich.console import Console
@@ -24,9 +25,10 @@ from langgraph_mediator.evals.bench.models import measure_embedded, turn_costs
 from langgraph_mediator.evals.bench.prompts import measure_prompt_ratio
 from langgraph_mediator.evals.bench.report import BenchResults, write_benchmarks
 from langgraph_mediator.evals.plotting import require_plotting
-from langgraph_mediator.persistence import is_postgres_url
+from langgraph_mediator.persistence import default_results_dir, is_postgres_url
 
-DEFAULT_RESULTS = Path("evals/results")
+CHECKOUT_RESULTS = Path("evals/results")
+"""Where a checkout of this repository keeps the eval runs its README quotes."""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -38,20 +40,26 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--load", default="1,10,100", help="concurrency levels (comma list)")
     parser.add_argument("--eval-results", type=Path,
                         help="an eval run's conversations.jsonl with SHARDED and MEDIATOR "
-                             "(default: the newest under evals/results)")  # fmt: skip
+                             "(default: the newest under the eval results folder, "
+                             "then ./evals/results)")  # fmt: skip
     parser.add_argument("--no-embedded", action="store_true", help="skip the embedded model")
     parser.add_argument("--out", type=Path, default=Path("BENCHMARKS.md"), help="the report")
     parser.add_argument("--plots", type=Path, default=Path("benchmarks"), help="plots directory")
 
 
-def newest_eval_results(root: Path = DEFAULT_RESULTS) -> Path | None:
-    """The newest ``conversations.jsonl`` under ``root`` that compares SHARDED and MEDIATOR."""
-    for path in sorted(root.glob("*/conversations.jsonl"), key=lambda p: -p.stat().st_mtime):
-        try:
-            turn_costs(path)
-        except (ValueError, KeyError, TypeError):
-            continue
-        return path
+def newest_eval_results(roots: Sequence[Path] | None = None) -> Path | None:
+    """The newest ``conversations.jsonl`` comparing SHARDED and MEDIATOR, first root first.
+
+    The roots default to ``mediator eval``'s results folder, then a
+    checkout's ``evals/results``.
+    """
+    for root in roots if roots is not None else (default_results_dir(), CHECKOUT_RESULTS):
+        for path in sorted(root.glob("*/conversations.jsonl"), key=lambda p: -p.stat().st_mtime):
+            try:
+                turn_costs(path)
+            except (ValueError, KeyError, TypeError):
+                continue
+            return path
     return None
 
 

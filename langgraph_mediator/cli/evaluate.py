@@ -2,10 +2,12 @@ r"""``mediator eval``: the sharded-conversation benchmark and the component eval
 
     mediator eval --settings FULL,SHARDED,MEDIATOR --runs 10
 
-Results go to ``evals/results/<run>/``: ``conversations.jsonl`` (one line per
-finished conversation; a rerun with the same run name skips them),
-``report.md``, ``summary.json`` and PNG plots. Model responses are cached by
-request in ``evals/results/.cache.sqlite``, so a rerun costs no model calls.
+Results go to ``<out>/<run>/`` (``--out``, default ``$MEDIATOR_RESULTS_DIR``,
+else ``~/.local/share/langgraph-mediator/results``, whatever the current
+folder): ``conversations.jsonl`` (one line per finished conversation; a rerun
+with the same run name skips them), ``report.md``, ``summary.json`` and PNG
+plots. Model responses are cached by request in ``<out>/.cache.sqlite``, so a
+rerun costs no model calls.
 """
 
 from __future__ import annotations
@@ -33,13 +35,12 @@ from langgraph_mediator.evals.report import summary_markdown, write_report
 from langgraph_mediator.evals.simulator import LLMSimulator, RuleBasedSimulator
 from langgraph_mediator.evals.tasks import ShardedTask, load_tasks
 from langgraph_mediator.models import abuild_chat_model
-from langgraph_mediator.persistence import open_persistence
+from langgraph_mediator.persistence import default_results_dir, open_persistence
 from langgraph_mediator.state import MediatorContext
 
 DEFAULT_TASKS = AUTHORED_TASKS
 AUTHORED = "authored"
 """The ``--tasks`` value that names :data:`DEFAULT_TASKS`, wherever the package is installed."""
-DEFAULT_OUT = Path("evals/results")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -87,7 +88,8 @@ def _add_model_arguments(parser: argparse.ArgumentParser) -> None:
 def _add_output_arguments(parser: argparse.ArgumentParser) -> None:
     add = parser.add_argument
     add("--run", help="run name: its directory under --out (default: from the config)")
-    add("--out", type=Path, default=DEFAULT_OUT, help="results root")
+    add("--out", type=Path, default=default_results_dir(),
+        help="results root (default $MEDIATOR_RESULTS_DIR, else %(default)s)")  # fmt: skip
     add("--cache", type=Path, help="response cache (default OUT/.cache.sqlite)")
     add(
         "--db",

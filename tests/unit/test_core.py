@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import argparse
+from pathlib import Path
+
 import pytest
 from fakes import UNUSED_ENDPOINT, reading, scripted
 
@@ -92,3 +95,20 @@ def test_eval_without_the_extra_stops_before_anything_starts(
     printed = " ".join(capsys.readouterr().out.split())
     assert "pip install 'langgraph-mediator[eval]'" in printed, "brackets survive Rich markup"
     assert "model endpoint" not in printed, "nothing started before the check"
+
+
+def test_results_and_the_database_default_outside_the_current_folder(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from langgraph_mediator.cli.evaluate import add_arguments
+    from langgraph_mediator.persistence import default_db_path, default_results_dir
+
+    monkeypatch.delenv("MEDIATOR_RESULTS_DIR", raising=False)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
+    assert default_results_dir() == tmp_path / "langgraph-mediator" / "results"
+    assert default_db_path().parent == default_results_dir().parent
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    assert parser.parse_args([]).out.is_absolute(), "eval's --out does not depend on the cwd"
+    monkeypatch.setenv("MEDIATOR_RESULTS_DIR", str(tmp_path / "mine"))
+    assert default_results_dir() == tmp_path / "mine"
