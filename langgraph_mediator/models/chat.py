@@ -1,13 +1,26 @@
-"""Chat models, built lazily with ChatOpenAI so any OpenAI-compatible endpoint works.
+"""Chat models, built lazily: ChatOpenAI for any OpenAI-compatible endpoint, or any provider.
 
 Nothing is built at import: a model is made on first use, for the running event
-loop, from a context's :class:`~langgraph_mediator.state.ModelSettings`; with no
-endpoint set, the embedded local model server is started for it.
+loop, from a context's :class:`~langgraph_mediator.state.ModelSettings`.
+
+* A plain model name (``gpt-4o-mini``, ``qwen2.5:7b``) is a ChatOpenAI at the
+  context's ``base_url``; with no endpoint set, the embedded local model server
+  is started for it.
+* A ``provider:model`` string (``anthropic:claude-sonnet-4-5``,
+  ``ollama:qwen2.5:7b``, ``openai:gpt-4o-mini``) goes through langchain's
+  ``init_chat_model``, with the context's sampling, timeout and retries; the
+  provider's own package and settings apply (``langchain-anthropic`` and
+  ``ANTHROPIC_API_KEY``, ``langchain-ollama`` and ``OLLAMA_HOST``, ...).
+  ``openai:`` goes to ``base_url`` with its key when one is set, else to
+  OpenAI's API (``OPENAI_API_KEY``), never to the embedded model.
+
+Apps can also pass any chat model object where a graph or the middleware takes one.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from typing import Any
 from weakref import WeakKeyDictionary
 
@@ -18,9 +31,39 @@ from langchain_openai import ChatOpenAI
 from langgraph_mediator.models.local_server import LOCAL_MODEL_ALIAS, ensure_local_server
 from langgraph_mediator.state.context import ModelSettings
 
-_models: WeakKeyDictionary[asyncio.AbstractEventLoop, dict[tuple[Any, ...], ChatOpenAI]] = (
+_models: WeakKeyDictionary[asyncio.AbstractEventLoop, dict[tuple[Any, ...], BaseChatModel]] = (
     WeakKeyDictionary()
 )
+
+PROVIDERS = frozenset({
+    "anthropic", "azure_ai", "azure_openai", "bedrock", "bedrock_converse", "cohere", "deepseek",
+    "fireworks", "google_genai", "google_vertexai", "groq", "huggingface", "ibm", "mistralai",
+    "nvidia", "ollama", "openai", "openrouter", "perplexity", "together", "upstage", "xai",
+})  # fmt: skip
+"""The ``provider:`` prefixes read as langchain ``init_chat_model`` providers."""
+
+
+def provider_of(model: str) -> str | None:
+    """The provider a ``provider:model`` string names, else ``None`` (a plain model name)."""
+    prefix, separator, _ = model.partition(":")
+    return prefix if separator and prefix in PROVIDERS else None
+
+
+def _provider_model(context: ModelSettings, model: str) -> BaseChatModel:
+    """A chat model of another provider, through ``init_chat_model``."""
+    from langchain.chat_models import init_chat_model
+
+    try:
+        return init_chat_model(
+            model, temperature=context.temperature, max_tokens=context.max_tokens,
+            timeout=context.request_timeout, max_retries=context.max_retries,
+        )  # fmt: skip
+    except ImportError as exc:
+        provider = provider_of(model) or model
+        raise ValueError(
+            f"Model {model!r} needs the {provider} integration: pip install "
+            f"langchain-{provider.replace('_', '-')} ({exc})"
+        ) from exc
 
 
 def resolve_endpoint(context: ModelSettings) -> tuple[str, str, bool]:
@@ -38,7 +81,7 @@ def _model_name(requested: str, is_local: bool) -> str:
 
 def build_chat_model(
     context: ModelSettings, model: str, *, loop: asyncio.AbstractEventLoop | None = None
-) -> ChatOpenAI:
+) -> BaseChatModel:
     """A ChatOpenAI for ``model`` at the context's endpoint, cached per settings and loop.
 
     Each event loop gets its own models and async HTTP client: a client bound to
@@ -47,27 +90,43 @@ def build_chat_model(
     ``extra_body`` because llama.cpp's server ignores the
     ``max_completion_tokens`` field ChatOpenAI sends.
     """
+    provider = provider_of(model)
+    if provider is not None and (provider != "openai" or not context.base_url):
+        return _cached(loop, ("provider", model, context.temperature, context.max_tokens,
+                              context.request_timeout, context.max_retries),
+                       lambda: _provider_model(context, model))  # fmt: skip
+    if provider == "openai":
+        model = model.partition(":")[2]
     base_url, api_key, is_local = resolve_endpoint(context)
     name = _model_name(model, is_local)
     key = (base_url, api_key, name, context.temperature, context.max_tokens,
            context.request_timeout, context.max_retries)  # fmt: skip
+    return _cached(loop, key, lambda: ChatOpenAI(
+        model=name,
+        base_url=base_url,
+        api_key=api_key,  # type: ignore[arg-type]
+        temperature=context.temperature,
+        timeout=context.request_timeout,
+        max_retries=context.max_retries,
+        extra_body={"max_tokens": context.max_tokens},
+        stream_usage=True,
+        http_async_client=httpx.AsyncClient(timeout=context.request_timeout),
+    ))  # fmt: skip
+
+
+def _cached(
+    loop: asyncio.AbstractEventLoop | None,
+    key: tuple[Any, ...],
+    build: Callable[[], BaseChatModel],
+) -> BaseChatModel:
+    """The model for ``key`` on ``loop``, built once per loop (no cache without a loop)."""
     cache = _models.setdefault(loop, {}) if loop is not None else {}
     if key not in cache:
-        cache[key] = ChatOpenAI(
-            model=name,
-            base_url=base_url,
-            api_key=api_key,  # type: ignore[arg-type]
-            temperature=context.temperature,
-            timeout=context.request_timeout,
-            max_retries=context.max_retries,
-            extra_body={"max_tokens": context.max_tokens},
-            stream_usage=True,
-            http_async_client=httpx.AsyncClient(timeout=context.request_timeout),
-        )
+        cache[key] = build()
     return cache[key]
 
 
-async def abuild_chat_model(context: ModelSettings, model: str) -> ChatOpenAI:
+async def abuild_chat_model(context: ModelSettings, model: str) -> BaseChatModel:
     """:func:`build_chat_model` for the running loop, built off the loop.
 
     The first build may start the embedded server and always loads TLS

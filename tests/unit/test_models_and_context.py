@@ -11,6 +11,7 @@ import pytest
 from langgraph_mediator import MediatorContext, RefinerContext
 from langgraph_mediator.errors import ModelEndpointError
 from langgraph_mediator.models import build_chat_model, endpoint_error, guarded_call
+from langgraph_mediator.state import ModelSettings
 
 REQUEST = httpx.Request("POST", "http://endpoint.test/v1/chat/completions")
 
@@ -112,3 +113,31 @@ def test_endpoint_errors_never_show_a_key_in_the_url() -> None:
     assert error is not None
     assert "sk-secret" not in str(error) and "sk-other" not in str(error)
     assert "http://user:***@endpoint.test/v1?api_key=***" in str(error)
+
+
+def test_a_provider_prefixed_model_goes_through_init_chat_model(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from langchain_openai import ChatOpenAI
+
+    from langgraph_mediator.models import build_chat_model
+    from langgraph_mediator.models.chat import provider_of
+
+    assert provider_of("anthropic:claude-sonnet-4-5") == "anthropic"
+    assert provider_of("qwen2.5:7b") is None and provider_of("gpt-4o-mini") is None
+    at_endpoint = build_chat_model(ModelSettings(base_url="http://x/v1", api_key="k"),
+                                   "openai:gpt-4o-mini")  # fmt: skip
+    assert isinstance(at_endpoint, ChatOpenAI) and at_endpoint.openai_api_base == "http://x/v1"
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+    hosted = build_chat_model(ModelSettings(base_url=None, max_tokens=99), "openai:gpt-4o-mini")
+    assert isinstance(hosted, ChatOpenAI) and hosted.openai_api_base in (None, "")
+    assert hosted.model_name == "gpt-4o-mini" and hosted.max_tokens == 99
+    plain = build_chat_model(ModelSettings(base_url="http://x/v1"), "qwen2.5:7b")
+    assert isinstance(plain, ChatOpenAI) and plain.model_name == "qwen2.5:7b"
+
+
+def test_a_provider_without_its_package_names_the_package_to_install() -> None:
+    from langgraph_mediator.models import build_chat_model
+
+    with pytest.raises(ValueError, match="pip install langchain-anthropic"):
+        build_chat_model(ModelSettings(base_url="http://x/v1"), "anthropic:claude-sonnet-4-5")
