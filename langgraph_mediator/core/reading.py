@@ -15,7 +15,7 @@ from langchain_core.messages import BaseMessage
 
 from langgraph_mediator.core.prompts import mediator_prompt
 from langgraph_mediator.models import ask_structured
-from langgraph_mediator.state.context import MediatorContext
+from langgraph_mediator.state.context import MediatorContext, StructuredOutput
 from langgraph_mediator.state.mediator import MediatorState, ModelCall
 from langgraph_mediator.state.reading import MediatorReading
 
@@ -33,14 +33,17 @@ class TurnReading:
 
 
 async def ask_for_reading(
-    model: BaseChatModel, prompt: list[BaseMessage], base_url: str | None
+    model: BaseChatModel,
+    prompt: list[BaseMessage],
+    base_url: str | None,
+    mode: StructuredOutput = "auto",
 ) -> tuple[MediatorReading | None, list[ModelCall], str | None]:
     """The model's raw reading, retried once on malformed output; ``None`` means fall back.
 
     Returns the reading, one usage record per call, and why it fell back.
     """
     reading, calls, error = await ask_structured(
-        model, MediatorReading, prompt, node="detect_intent", base_url=base_url
+        model, MediatorReading, prompt, node="detect_intent", base_url=base_url, mode=mode
     )
     fallback = None if reading else f"malformed Mediator output twice: {error}"
     return reading, calls, fallback
@@ -55,7 +58,9 @@ async def read_turn(
 ) -> TurnReading:
     """Read ``message`` against the thread in ``state``: ask, fall back if need be, settle."""
     prompt = mediator_prompt(state, message, guidelines)
-    reading, calls, fallback = await ask_for_reading(model, prompt, context.base_url)
+    reading, calls, fallback = await ask_for_reading(
+        model, prompt, context.base_url, context.structured_output
+    )
     settled, notes = settle_reading(
         reading or fallback_reading(state, message), state, message, context
     )

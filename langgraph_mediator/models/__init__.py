@@ -1,7 +1,7 @@
 """Chat models for both graphs: built lazily, called with clear errors, usage counted.
 
 * :mod:`.chat`: a ChatOpenAI per endpoint and event loop (any OpenAI-compatible server);
-* :mod:`.structured`: structured output by forced function calling, retried when malformed;
+* :mod:`.structured`: structured output (tool call, JSON schema or JSON mode), retried once;
 * :mod:`.endpoint`: endpoint failures as one :class:`~langgraph_mediator.ModelEndpointError`;
 * :mod:`.usage`: calls and tokens read off each response;
 * :mod:`.local_server`: the embedded model (llama-cpp-python's server on 127.0.0.1).

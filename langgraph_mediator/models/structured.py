@@ -1,13 +1,34 @@
-"""Structured output by forced function calling, parsed with pydantic, retried when malformed."""
+"""Structured output in the mode the endpoint does best, parsed with pydantic, retried once.
+
+Four modes (``MEDIATOR_STRUCTURED_OUTPUT``, the ``structured_output`` setting):
+
+* ``tool_call``: the schema as a tool the model is forced to call
+  (``tool_choice``); llama.cpp's server (the embedded model) grammar-enforces it.
+* ``json_schema``: OpenAI's strict ``response_format`` JSON schema, the reply
+  being the JSON object itself; OpenAI, Ollama, vLLM and LM Studio honour it
+  (Ollama ignores ``tool_choice``, so a forced tool call there often comes
+  back as prose).
+* ``json_object``: ``response_format`` JSON mode with the schema spelled out
+  in the prompt, for servers that know JSON mode but not schemas.
+* ``auto`` (the default): :func:`mode_for_endpoint` picks one of the three by
+  ``base_url`` (see :data:`ENDPOINT_MODES`).
+
+``json_schema`` and ``json_object`` are OpenAI-compatible request fields, so
+they apply to ChatOpenAI models; other chat models (``anthropic:...``) use
+``tool_call``. Whatever the mode, a malformed reply is retried once, then the
+caller falls back (the Mediator passes the message through).
+"""
 
 from __future__ import annotations
 
+import json
 import time
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import AIMessage, BaseMessage
+from langchain_core.messages import AIMessage, BaseMessage, SystemMessage
 from langchain_core.runnables import Runnable
+from langchain_core.utils.function_calling import convert_to_openai_function
 from langchain_openai import ChatOpenAI
 from langgraph.constants import TAG_NOSTREAM
 from pydantic import BaseModel, ValidationError
@@ -15,9 +36,39 @@ from pydantic import BaseModel, ValidationError
 from langgraph_mediator.models.chat import model_label
 from langgraph_mediator.models.endpoint import guarded_call
 from langgraph_mediator.models.usage import call_record
+from langgraph_mediator.state.context import StructuredOutput
 from langgraph_mediator.state.mediator import ModelCall
 
 M = TypeVar("M", bound=BaseModel)
+
+
+StructuredMode = Literal["tool_call", "json_schema", "json_object"]
+
+ENDPOINT_MODES: tuple[tuple[str, str, StructuredMode], ...] = (
+    ("api.openai.com", "OpenAI", "json_schema"),
+    (":11434", "Ollama (its default port)", "json_schema"),
+    ("ollama", "Ollama (a host named so)", "json_schema"),
+    (":1234", "LM Studio (its default port)", "json_schema"),
+    ("vllm", "vLLM (a host named so)", "json_schema"),
+)
+"""``auto``: the first entry whose text is in ``base_url`` names the mode; else ``tool_call``
+(the embedded model, llama.cpp servers, and any endpoint not listed)."""
+
+
+def mode_for_endpoint(base_url: str | None) -> StructuredMode:
+    """The mode ``auto`` picks for ``base_url`` (``None``: the embedded model)."""
+    for marker, _name, mode in ENDPOINT_MODES:
+        if base_url and marker in base_url.lower():
+            return mode
+    return "tool_call"
+
+
+def resolve_mode(
+    requested: StructuredOutput, model: BaseChatModel, base_url: str | None
+) -> StructuredMode:
+    """The concrete mode of one call: JSON modes need an OpenAI-compatible model."""
+    mode = mode_for_endpoint(base_url) if requested == "auto" else requested
+    return mode if isinstance(model, ChatOpenAI) else "tool_call"
 
 
 def bind_schema_tool(model: BaseChatModel, schema: type[BaseModel]) -> Runnable[Any, Any]:
@@ -33,6 +84,39 @@ def bind_schema_tool(model: BaseChatModel, schema: type[BaseModel]) -> Runnable[
         options |= {"parallel_tool_calls": False, "ls_structured_output_format": {
             "kwargs": {"method": "function_calling"}, "schema": schema}}  # fmt: skip
     return model.bind_tools([schema], **options)
+
+
+def bind_response_format(
+    model: BaseChatModel, schema: type[BaseModel], mode: StructuredMode
+) -> Runnable[Any, Any]:
+    """``model`` asked for a JSON reply: a strict schema, or JSON mode."""
+    if mode == "json_object":
+        return model.bind(response_format={"type": "json_object"})
+    strict = convert_to_openai_function(schema, strict=True)
+    format_ = {"type": "json_schema", "json_schema": {
+        "name": schema.__name__, "schema": strict["parameters"], "strict": True}}  # fmt: skip
+    return model.bind(response_format=format_)
+
+
+def json_object_prompt(prompt: list[BaseMessage], schema: type[BaseModel]) -> list[BaseMessage]:
+    """The prompt with the schema spelled out (JSON mode constrains syntax, not shape)."""
+    spec = json.dumps(schema.model_json_schema(), separators=(",", ":"))
+    rule = SystemMessage(
+        f"Reply with one JSON object and nothing else, matching this JSON schema: {spec}"
+    )
+    return [*prompt, rule]
+
+
+def parse_json_reply(message: BaseMessage, schema: type[M]) -> tuple[M | None, str]:
+    """The reply's text as one JSON object of ``schema`` (a code fence around it is fine)."""
+    text = message.text if isinstance(message, AIMessage) else ""
+    start, end = text.find("{"), text.rfind("}")
+    if start < 0 or end < start:
+        return None, "no JSON object in the reply"
+    try:
+        return schema.model_validate_json(text[start : end + 1]), ""
+    except ValidationError as exc:
+        return None, str(exc)
 
 
 def parse_schema_call(message: BaseMessage, schema: type[M]) -> tuple[M | None, str]:
@@ -58,17 +142,23 @@ async def ask_structured(
     node: str,
     base_url: str | None,
     attempts: int = 2,
+    mode: StructuredOutput = "auto",
 ) -> tuple[M | None, list[ModelCall], str]:
-    """Ask for ``schema`` by function calling; retry malformed output up to ``attempts`` calls.
+    """Ask for ``schema`` in ``mode``; retry malformed output up to ``attempts`` calls.
 
     Returns the parsed object (``None`` when every attempt was malformed), one
     usage record per call, and the last parsing error. Endpoint failures raise
     :class:`ModelEndpointError`. The call is tagged ``nostream`` so streamed
     ``messages`` carry only the Assistant's tokens.
     """
-    bound = bind_schema_tool(model, schema).with_config(
-        tags=[TAG_NOSTREAM], run_name=f"{node}:{schema.__name__}"
-    )
+    concrete = resolve_mode(mode, model, base_url)
+    if concrete == "tool_call":
+        bound, parse = bind_schema_tool(model, schema), parse_schema_call
+    else:
+        bound, parse = bind_response_format(model, schema, concrete), parse_json_reply
+        if concrete == "json_object":
+            prompt = json_object_prompt(prompt, schema)
+    bound = bound.with_config(tags=[TAG_NOSTREAM], run_name=f"{node}:{schema.__name__}")
     calls: list[ModelCall] = []
     error = ""
     for _attempt in range(attempts):
@@ -82,7 +172,7 @@ async def ask_structured(
             error = f"unreadable reply: {exc}"[:300]
             continue
         calls.append(call_record(node, model_label(model), reply, seconds))
-        parsed, error = parse_schema_call(reply, schema)
+        parsed, error = parse(reply, schema)
         if parsed is not None:
             return parsed, calls, ""
         error = error[:300]

@@ -11,6 +11,7 @@ from langgraph_mediator.state.context import (
     MediatorContext,
     ModelSettings,
     RefinerContext,
+    StructuredOutput,
 )
 from langgraph_mediator.state.mediator import (
     InputState,
@@ -26,6 +27,7 @@ from langgraph_mediator.state.reading import FeedbackKind, MediatorReading, Requ
 
 __all__ = [
     "AssistantInput",
+    "StructuredOutput",
     "ClarificationMode",
     "ClarificationPolicy",
     "FeedbackKind",

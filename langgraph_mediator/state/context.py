@@ -38,6 +38,15 @@ ClarificationMode = Literal["end_turn", "interrupt"]
   run with ``Command(resume=answer)`` and the turn goes on to an answer.
 """
 
+StructuredOutput = Literal["auto", "tool_call", "json_schema", "json_object"]
+"""How structured output is asked for (see :mod:`langgraph_mediator.models.structured`).
+
+* ``auto``: chosen by endpoint (OpenAI, Ollama, LM Studio, vLLM: ``json_schema``;
+  the embedded model and others: ``tool_call``).
+* ``tool_call``: a forced tool call; ``json_schema``: a strict response-format
+  schema; ``json_object``: JSON mode with the schema in the prompt.
+"""
+
 AssistantInput = Literal["instruction", "instruction_and_history"]
 """What the Assistant receives: the explicit instruction alone (the paper's
 setting and the default), or the raw conversation followed by the instruction."""
@@ -124,6 +133,15 @@ class ModelSettings:
         "Retries of a failed request (connection errors, 5xx).",
         env="MEDIATOR_MAX_RETRIES",
     )
+    structured_output: StructuredOutput = _setting(
+        lambda: _env("MEDIATOR_STRUCTURED_OUTPUT", "auto"),
+        "auto | tool_call | json_schema | json_object: how structured output is asked for.",
+        env="MEDIATOR_STRUCTURED_OUTPUT",
+    )
+
+    def __post_init__(self) -> None:
+        """Reject settings that would only fail later, deep inside a run."""
+        check_choices(self, _MODEL_CHOICES)
 
     @classmethod
     def from_runtime(cls, context: object) -> Self:
@@ -249,11 +267,8 @@ class MediatorContext(ModelSettings):
 
     def __post_init__(self) -> None:
         """Reject settings that would only fail later, deep inside a run."""
-        for name, choices, env in _CHOICES:
-            value = getattr(self, name)
-            if value not in get_args(choices):
-                where = f" (env {env})" if env else ""
-                raise ValueError(f"{name} must be one of {get_args(choices)}, got {value!r}{where}")
+        super().__post_init__()
+        check_choices(self, _CHOICES)
         if not 0 <= self.max_questions_per_task <= MAX_QUESTIONS_LIMIT:
             raise ValueError(f"max_questions_per_task must be in 0..{MAX_QUESTIONS_LIMIT}")
         if not self.user_id.strip():
@@ -274,6 +289,19 @@ class MediatorContext(ModelSettings):
         )
         return context if user_id == context.user_id else replace(context, user_id=user_id)
 
+
+def check_choices(settings: object, choices: tuple[tuple[str, Any, str | None], ...]) -> None:
+    """Raise ``ValueError`` naming the field (and its variable) whose value is not a choice."""
+    for name, allowed, env in choices:
+        value = getattr(settings, name)
+        if value not in get_args(allowed):
+            where = f" (env {env})" if env else ""
+            raise ValueError(f"{name} must be one of {get_args(allowed)}, got {value!r}{where}")
+
+
+_MODEL_CHOICES: tuple[tuple[str, Any, str | None], ...] = (
+    ("structured_output", StructuredOutput, "MEDIATOR_STRUCTURED_OUTPUT"),
+)
 
 _CHOICES: tuple[tuple[str, Any, str | None], ...] = (
     ("clarification_policy", ClarificationPolicy, "MEDIATOR_CLARIFY_POLICY"),

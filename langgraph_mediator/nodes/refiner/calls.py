@@ -52,7 +52,12 @@ async def ask_refiner(
 
     """
     parsed, calls, error = await ask_structured(
-        model, schema, prompt, node=node, base_url=context.base_url
+        model,
+        schema,
+        prompt,
+        node=node,
+        base_url=context.base_url,
+        mode=context.structured_output,
     )
     if parsed is None:
         raise RefinerOutputError(f"{what} malformed twice: {error}")
