@@ -33,6 +33,7 @@ from langchain_openai import ChatOpenAI
 from langgraph.constants import TAG_NOSTREAM
 from pydantic import BaseModel, ValidationError
 
+from langgraph_mediator.errors import ModelEndpointError
 from langgraph_mediator.models.chat import model_label
 from langgraph_mediator.models.endpoint import guarded_call
 from langgraph_mediator.models.usage import call_record
@@ -165,6 +166,13 @@ async def ask_structured(
         began = time.perf_counter()
         try:
             reply, seconds = await guarded_call(lambda: bound.ainvoke(prompt), base_url=base_url)
+        except ModelEndpointError as exc:
+            if concrete == "tool_call":
+                raise
+            raise ModelEndpointError(
+                f"{exc} Structured output was asked for as {concrete}: if this endpoint "
+                "does not support it, set MEDIATOR_STRUCTURED_OUTPUT=tool_call."
+            ) from exc
         except ValueError as exc:  # pydantic's ValidationError too
             # The client could not build a message from the reply (tool arguments that
             # are JSON but not an object): as malformed as a reply that fails the schema.
