@@ -7,7 +7,7 @@ from langgraph_mediator.middleware import MediatorMiddleware
 agent = create_agent(model, tools, middleware=[MediatorMiddleware()])
 ```
 
-Needs ``langchain>=1.0`` (the ``agents`` extra). See :class:`MediatorMiddleware`.
+Its hooks are async (``ainvoke``, ``astream``). See :class:`MediatorMiddleware`.
 """
 
 from langgraph_mediator.middleware.mediator import MediatorAgentState, MediatorMiddleware

@@ -138,7 +138,7 @@ class MediatorMiddleware(AgentMiddleware[MediatorAgentState, Any, Any]):
         instruction = request.state.get("instruction")
         if not isinstance(instruction, str) or not instruction:
             return await handler(request)
-        settings = self.context or MediatorContext()
+        settings = self.settings(request.runtime)
         history = request.messages
         tail = run_messages(history)
         sent = assistant_messages(
