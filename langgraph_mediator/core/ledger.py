@@ -31,33 +31,46 @@ def apply_reading(
     """Apply one turn's reading to the ledger of ``task``; return the new ledger and its delta.
 
     ``task`` is the task number *after* the turn (callers bump it on ``new_task``).
-    Changes are honoured only for a correction, and only against active
-    requirements of the current task: an id the model invents is recorded as
-    ignored rather than guessed at.
+    Changes are applied whatever the feedback label (a model that names a
+    change under "new_information" still means it; :func:`settle_reading`
+    notes the disagreement), and only against active requirements of the
+    current task: an id the model invents is recorded as ignored rather than
+    guessed at. A confirmation adds nothing.
     """
     new_ledger: list[Requirement] = [dict(r) for r in ledger]  # type: ignore[misc]
     delta = LedgerDelta(
         feedback=reading.feedback, added=[], superseded=[], retracted=[], ignored=[]
     )
+    _apply_changes(new_ledger, delta, reading.changes, turn=turn, task=task)
     if reading.feedback == "confirmation":
         return new_ledger, delta
-    if reading.feedback == "correction":
-        _apply_changes(new_ledger, delta, reading.changes, turn=turn, task=task)
     for text in reading.new_requirements:
         _add(new_ledger, delta, text, turn=turn, task=task)
     return new_ledger, delta
 
 
 def _add(
-    ledger: list[Requirement], delta: LedgerDelta, text: str, *, turn: int, task: int
+    ledger: list[Requirement],
+    delta: LedgerDelta,
+    text: str,
+    *,
+    turn: int,
+    task: int,
+    after: Requirement | None = None,
 ) -> str | None:
-    """Append ``text`` as a new active requirement unless it is empty or already in force."""
+    """Add ``text`` as a new active requirement unless it is empty or already in force.
+
+    A replacement goes right after the requirement it replaces (``after``), so
+    a corrected fact keeps its place in the instruction; anything else is appended.
+    """
     text = text.strip()
     known = {comparison_key(r["text"]) for r in active_requirements(ledger, task)}
     if not text or comparison_key(text) in known:
         return None
     req_id = f"R{len(ledger) + 1}"
-    ledger.append(Requirement(id=req_id, text=text, turn=turn, task=task, status="active"))
+    added = Requirement(id=req_id, text=text, turn=turn, task=task, status="active")
+    position = ledger.index(after) + 1 if after is not None else len(ledger)
+    ledger.insert(position, added)
     delta["added"].append(req_id)
     return req_id
 
@@ -70,20 +83,24 @@ def _apply_changes(
     turn: int,
     task: int,
 ) -> None:
-    """Supersede or retract the active requirements a correction names (each at most once)."""
+    """Supersede, refine or retract the active requirements the reading names (each once)."""
     by_id = {r["id"]: r for r in active_requirements(ledger, task)}
     for change in changes:
         target = by_id.pop(change.requirement_id.strip(), None)
         if target is None:
             delta["ignored"].append(change.requirement_id)
             continue
-        if change.action == "supersede" and change.replacement.strip():
+        if change.action in ("supersede", "refine") and change.replacement.strip():
             target["status"] = "superseded"
-            target["superseded_by"] = _add(ledger, delta, change.replacement, turn=turn, task=task)
+            target["superseded_by"] = _add(
+                ledger, delta, change.replacement, turn=turn, task=task, after=target
+            )
             delta["superseded"].append(target["id"])
+            target["change"] = change.action
         else:
             target["status"] = "retracted"
             delta["retracted"].append(target["id"])
+            target["change"] = "retract"
         target["reason"] = change.reason
 
 

@@ -29,8 +29,9 @@ last answer, even as a fragment ("in Celsius", "no, 5 of them"); "confirmation" 
 it only accepts what is there ("yes", "ok, thanks"); otherwise "new_information".
 - new_requirements: every new constraint or fact in the message, each as one \
 explicit, self-contained sentence. Keep numbers, names and units exactly.
-- changes: for a correction, each earlier requirement it replaces ("supersede", \
-with the replacement) or withdraws ("retract"), by its id.
+- changes: each earlier requirement the message replaces ("supersede", with the \
+replacement), narrows ("refine", with the narrower requirement) or withdraws \
+("retract"), by its id.
 - missing_information: only details the task cannot be done without that nobody \
 has given; empty when the task can be done.
 - clarifying_question: one short question for the most important missing detail, \
@@ -47,7 +48,7 @@ Current task: {goal}
 Requirements so far:
 {ledger}
 Last answer of the assistant: {last_answer}
-Question the assistant asked the user: {question}
+Question the Mediator asked the user: {question}
 """
     + _MESSAGE_LABEL
     + "{message}"

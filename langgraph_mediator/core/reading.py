@@ -13,11 +13,13 @@ from dataclasses import dataclass
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage
 
+from langgraph_mediator.core.ledger import active_requirements
 from langgraph_mediator.core.prompts import mediator_prompt
 from langgraph_mediator.models import ask_structured
 from langgraph_mediator.state.context import MediatorContext, StructuredOutput
 from langgraph_mediator.state.mediator import MediatorState, ModelCall
 from langgraph_mediator.state.reading import MediatorReading
+from langgraph_mediator.text import comparison_key
 
 
 @dataclass(frozen=True)
@@ -103,9 +105,16 @@ def settle_reading(
     elif has_task and reading.feedback == "new_task" and context.single_task:
         reading = reading.model_copy(update={"feedback": "new_information"})
         notes.append("single_task: a new-task reading mid-thread kept as new information")
+    if reading.changes and reading.feedback != "correction":
+        notes.append(f"the reading named changes under {reading.feedback!r}: applied them")
     carries_nothing = not (reading.new_requirements or reading.changes)
-    goal_is_message = not has_task and reading.goal.strip() == message.strip()
-    if reading.feedback != "confirmation" and carries_nothing and not goal_is_message:
+    goal_is_message = not has_task and comparison_key(reading.goal) == comparison_key(message)
+    in_force = has_task and comparison_key(message) in {
+        comparison_key(r["text"])
+        for r in active_requirements(state.get("ledger", []), state.get("task_number", 0))
+    }
+    keep_message = carries_nothing and not (goal_is_message or in_force)
+    if reading.feedback != "confirmation" and keep_message:
         reading = reading.model_copy(update={"new_requirements": [message]})
         notes.append("the reading carried no requirement: kept the message verbatim")
     return reading, notes

@@ -28,6 +28,8 @@ class Requirement(TypedDict):
     status: RequirementStatus
     superseded_by: NotRequired[str | None]
     reason: NotRequired[str]
+    change: NotRequired[str]
+    """How it stopped being in force: ``supersede``, ``refine`` or ``retract``."""
 
 
 class LedgerDelta(TypedDict):

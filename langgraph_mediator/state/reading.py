@@ -35,11 +35,14 @@ class RequirementChange(BaseModel):
     requirement_id: str = Field(
         max_length=8, description="Id of the earlier requirement it changes, e.g. R2."
     )
-    action: Literal["supersede", "retract"] = Field(
-        description="supersede: replaced by a new value; retract: withdrawn with no replacement."
+    action: Literal["supersede", "refine", "retract"] = Field(
+        description="supersede: replaced by a new value; refine: narrowed by a more specific "
+        "requirement; retract: withdrawn with no replacement."
     )
     replacement: str = Field(
-        default="", max_length=300, description="The requirement that replaces it (supersede)."
+        default="",
+        max_length=300,
+        description="The requirement that replaces it (supersede) or narrows it (refine).",
     )
     reason: str = Field(default="", max_length=200, description="Why, in the user's terms.")
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fakes import UNUSED_ENDPOINT, reading, scripted
@@ -14,7 +15,7 @@ from langgraph_mediator.core.prompts import message_in_prompt
 from langgraph_mediator.errors import MediatorError
 from langgraph_mediator.evals import plotting
 from langgraph_mediator.session import entry_nodes
-from langgraph_mediator.state import Intent, MediatorState, Requirement
+from langgraph_mediator.state import Intent, MediatorReading, MediatorState, Requirement
 
 CONTEXT = MediatorContext(base_url=UNUSED_ENDPOINT)
 
@@ -112,3 +113,60 @@ def test_results_and_the_database_default_outside_the_current_folder(
     assert parser.parse_args([]).out.is_absolute(), "eval's --out does not depend on the cwd"
     monkeypatch.setenv("MEDIATOR_RESULTS_DIR", str(tmp_path / "mine"))
     assert default_results_dir() == tmp_path / "mine"
+
+
+def test_missing_details_not_asked_for_reach_the_assistant_as_not_given_yet() -> None:
+    from langgraph_mediator.core import build_instruction
+
+    intent = Intent(task_type="math", goal="Compare two triangles.",
+                    missing_information=["the second triangle's dimensions", " "])  # fmt: skip
+    requirement = Requirement(id="R1", text="The first is 3-4-5.", turn=1, task=1, status="active")
+    instruction = build_instruction(intent, [requirement])
+    assert "Not given yet (state what you assume for each, or ask the user):" in instruction
+    assert "- the second triangle's dimensions" in instruction and "- \n" not in instruction
+    assert "Not given yet" not in build_instruction({**intent, "missing_information": []}, [])
+
+
+async def test_a_spent_budget_executes_with_the_missing_detail_named() -> None:
+    first = reading("new_task", goal="Compare two triangles.", new=["The first is 3-4-5."],
+                    missing=["the second triangle's dimensions"], question="2nd?")  # fmt: skip
+    graph = build_mediator_graph(scripted("an answer"), mediator_model=scripted(first))
+    out = await graph.ainvoke(
+        {"messages": [("user", "Compare two triangles; the first is 3-4-5.")]},
+        context=MediatorContext(base_url=UNUSED_ENDPOINT, max_questions_per_task=0),
+    )
+    assert "- the second triangle's dimensions" in out["instruction"]
+
+
+def settle(reading_: MediatorReading, state: MediatorState, message: str) -> Any:
+    from langgraph_mediator.core.reading import settle_reading
+
+    return settle_reading(reading_, state, message, MediatorContext(base_url=UNUSED_ENDPOINT))
+
+
+def test_a_first_message_equal_to_the_goal_but_for_a_full_stop_is_not_a_requirement() -> None:
+    first = MediatorReading(task_type="math", goal="Convert 20 degrees", feedback="new_task")
+    settled, notes = settle(first, MediatorState(messages=[]), "Convert 20 degrees.")
+    assert settled.new_requirements == [] and notes == []
+
+
+def test_a_message_already_in_force_is_not_kept_again_nor_noted() -> None:
+    state = MediatorState(messages=[], intent=Intent(task_type="math", goal="Round.",
+                          missing_information=[]), task_number=1, turn=1,
+                          ledger=[Requirement(id="R1", text="Round to 1 decimal.", turn=1,
+                                              task=1, status="active")])  # fmt: skip
+    empty = MediatorReading(task_type="math", goal="Round.", feedback="new_information")
+    settled, notes = settle(empty, state, "round to 1 decimal")
+    assert settled.new_requirements == [] and notes == []
+
+
+def test_changes_under_another_label_are_applied_and_noted() -> None:
+    from langgraph_mediator.state import RequirementChange
+
+    state = MediatorState(messages=[], intent=Intent(task_type="math", goal="Convert.",
+                          missing_information=[]), task_number=1, turn=1, ledger=[])  # fmt: skip
+    change = RequirementChange(requirement_id="R1", action="supersede", replacement="Kelvin.")
+    labelled = MediatorReading(task_type="math", goal="Convert.", feedback="new_information",
+                               changes=[change])  # fmt: skip
+    _, notes = settle(labelled, state, "in Kelvin")
+    assert notes == ["the reading named changes under 'new_information': applied them"]

@@ -38,9 +38,24 @@ def test_correction_supersedes_exactly_the_named_requirement() -> None:
     status = {r["id"]: r["status"] for r in ledger}
     assert status == {"R1": "active", "R2": "superseded", "R3": "active", "R4": "active"}
     assert ledger[1]["superseded_by"] == "R4" and ledger[1]["reason"] == "user said Celsius"
-    assert ledger[3]["text"] == "Input is in Celsius."
+    assert ledger[2]["id"] == "R4" and ledger[2]["text"] == "Input is in Celsius."
+    assert [r["text"] for r in active_requirements(ledger, 1)] == [
+        "Input is 20.", "Input is in Celsius.", "Round to 1 decimal.",
+    ], "the corrected fact stands where the old one stood"  # fmt: skip
     assert delta["superseded"] == ["R2"] and delta["added"] == ["R4"]
+    assert ledger[1]["change"] == "supersede"
     assert before[1]["status"] == "active", "the input ledger is not mutated"
+
+
+def test_a_change_counts_whatever_the_label_and_refine_narrows() -> None:
+    before = ledger_of("Sort the list.", "Use any order.")
+    change = {"requirement_id": "R2", "action": "refine",
+              "replacement": "Sort in descending order.", "reason": "narrowed"}  # fmt: skip
+    ledger, delta = apply_reading(before, read("new_information", changes=[change]), turn=3, task=1)
+    assert delta["superseded"] == ["R2"] and ledger[1]["change"] == "refine"
+    assert [r["text"] for r in active_requirements(ledger, 1)] == [
+        "Sort the list.", "Sort in descending order.",
+    ]  # fmt: skip
 
 
 def test_retraction_and_invented_ids() -> None:
