@@ -8,6 +8,7 @@ the one place a turn's reading enters the ledger, whichever node ends the turn.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -116,3 +117,46 @@ def record_reading(state: MediatorState) -> dict[str, Any]:
 def format_ledger(requirements: Sequence[Requirement]) -> str:
     """Render requirements one per line as ``[R3] text`` for prompts."""
     return "\n".join(f"[{r['id']}] {r['text']}" for r in requirements) or "(none yet)"
+
+
+_TERM = re.compile(r"[A-Za-z0-9][A-Za-z0-9.%_-]*[A-Za-z0-9%]|[A-Za-z0-9]")
+
+
+def _terms(text: str) -> list[str]:
+    return _TERM.findall(text)
+
+
+def _mentions(text: str, term: str) -> bool:
+    return re.search(rf"(?<![\w.]){re.escape(term)}(?![\w])", text, re.IGNORECASE) is not None
+
+
+def refreshed_goal(
+    goal: str, ledger: Sequence[Requirement], delta: LedgerDelta
+) -> tuple[str, list[str]]:
+    """The goal checked against this turn's changes: stale values swapped or noted.
+
+    For each superseded requirement, the terms it had and its replacement lacks
+    are stale. When the goal still mentions one and the change swapped exactly
+    one term for one ("Fahrenheit" for "Kelvin", "5" for "7"), the goal gets the
+    new term; otherwise the stale mention is only noted. Returns the goal and
+    the notes for ``mediator_notes``.
+    """
+    by_id = {r["id"]: r for r in ledger}
+    notes: list[str] = []
+    for old_id in delta["superseded"] + delta["retracted"]:
+        old = by_id[old_id]
+        new = by_id.get(old.get("superseded_by") or "")
+        kept = {t.lower() for t in _terms(new["text"])} if new else set()
+        removed = [t for t in _terms(old["text"]) if t.lower() not in kept]
+        stale = [t for t in removed if _mentions(goal, t)]
+        if not stale:
+            continue
+        old_terms = {t.lower() for t in _terms(old["text"])}
+        added = [t for t in _terms(new["text"]) if t.lower() not in old_terms] if new else []
+        if new and len(removed) == 1 and len(added) == 1:
+            goal = re.sub(rf"(?<![\w.]){re.escape(removed[0])}(?![\w])", added[0], goal,
+                          flags=re.IGNORECASE)  # fmt: skip
+            notes.append(f"goal rewritten: {removed[0]!r} -> {added[0]!r} ({old_id} superseded)")
+        else:
+            notes.append(f"goal still mentions {stale} of {old_id}, which this turn changed")
+    return goal, notes

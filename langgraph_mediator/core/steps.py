@@ -16,14 +16,14 @@ from langchain_core.messages import AIMessage
 from langgraph.store.base import BaseStore
 
 from langgraph_mediator.core.instruction import build_instruction
-from langgraph_mediator.core.ledger import active_requirements, record_reading
+from langgraph_mediator.core.ledger import active_requirements, record_reading, refreshed_goal
 from langgraph_mediator.core.messages import pending_user_text, validate_user_message
 from langgraph_mediator.core.policy import question_for
 from langgraph_mediator.core.reading import read_turn
 from langgraph_mediator.core.turn import begin_turn
 from langgraph_mediator.guidelines import load_guidelines
 from langgraph_mediator.state.context import MediatorContext
-from langgraph_mediator.state.mediator import MediatorState
+from langgraph_mediator.state.mediator import Intent, MediatorState
 from langgraph_mediator.state.reading import MediatorReading
 
 ModelSource = Callable[[], Awaitable[BaseChatModel]]
@@ -50,11 +50,24 @@ async def open_turn(
     return begin_turn(state, read, message, context)
 
 
+def ledger_update(state: MediatorState) -> dict[str, Any]:
+    """The turn's reading applied to the ledger, and the goal checked against its changes."""
+    update = record_reading(state)
+    intent = state.get("intent")
+    if intent is None:
+        return update
+    goal, notes = refreshed_goal(intent["goal"], update["ledger"], update["ledger_delta"])
+    if notes:
+        update["intent"] = {**intent, "goal": goal}
+        update["mediator_notes"] = [*state.get("mediator_notes", []), *notes]
+    return update
+
+
 def clarification_update(state: MediatorState) -> dict[str, Any]:
     """Record the turn's requirements and ask its one question (the Mediator's reply)."""
     question = question_for(MediatorReading.from_state(state.get("reading") or {}))
     return {
-        **record_reading(state),
+        **ledger_update(state),
         "messages": [AIMessage(question, name="mediator")],
         "pending_question": question,
         "questions_asked": state.get("questions_asked", 0) + 1,
@@ -63,9 +76,10 @@ def clarification_update(state: MediatorState) -> dict[str, Any]:
 
 def instruction_update(state: MediatorState) -> dict[str, Any]:
     """Apply the reading's feedback to the ledger and write the explicit instruction."""
-    update = record_reading(state)
-    intent = state.get("intent")
-    if intent is None:
+    opened = state.get("intent")
+    if opened is None:
         raise ValueError("instruction_update needs the turn opened (open_turn sets the intent)")
+    update = ledger_update(state)
+    intent: Intent = update.get("intent", opened)
     requirements = active_requirements(update["ledger"], state.get("task_number", 0))
     return {**update, "instruction": build_instruction(intent, requirements)}

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from langgraph_mediator.core.ledger import active_requirements, apply_reading, format_ledger
+from langgraph_mediator.core.ledger import (
+    active_requirements,
+    apply_reading,
+    format_ledger,
+    refreshed_goal,
+)
 from langgraph_mediator.state import MediatorReading, Requirement
 
 
@@ -95,3 +100,28 @@ def test_active_requirements_and_format() -> None:
     assert [r["text"] for r in active_requirements(ledger, 1)] == ["A."]
     assert format_ledger(active_requirements(ledger, 1)) == "[R1] A."
     assert format_ledger([]) == "(none yet)"
+
+
+def supersede_in(before: list[Requirement], old_id: str, replacement: str) -> Any:
+    change = {"requirement_id": old_id, "action": "supersede", "replacement": replacement}
+    return apply_reading(before, read("correction", changes=[change]), turn=3, task=1)
+
+
+def test_a_goal_naming_a_superseded_value_gets_the_new_one() -> None:
+    ledger, delta = supersede_in(ledger_of("Convert 20 degrees.", "Output in Fahrenheit."),
+                                 "R2", "Output in Kelvin.")  # fmt: skip
+    goal, notes = refreshed_goal("Convert 20 degrees to Fahrenheit.", ledger, delta)
+    assert goal == "Convert 20 degrees to Kelvin."
+    assert notes == ["goal rewritten: 'Fahrenheit' -> 'Kelvin' (R2 superseded)"]
+    ledger, delta = supersede_in(ledger_of("Share 5 apples."), "R1", "Share 7 apples.")
+    assert refreshed_goal("Share 5 apples among 3 kids.", ledger, delta)[0] == (
+        "Share 7 apples among 3 kids."
+    )
+
+
+def test_an_ambiguous_stale_goal_is_noted_and_an_untouched_one_left_alone() -> None:
+    ledger, delta = supersede_in(ledger_of("Output in degrees Fahrenheit."), "R1",
+                                 "Output in Kelvin.")  # fmt: skip
+    goal, notes = refreshed_goal("Convert to degrees Fahrenheit.", ledger, delta)
+    assert goal == "Convert to degrees Fahrenheit." and "goal still mentions" in notes[0]
+    assert refreshed_goal("Convert a temperature.", ledger, delta) == ("Convert a temperature.", [])

@@ -314,3 +314,18 @@ async def test_a_turn_by_another_user_on_a_thread_is_refused_before_the_mediator
     with pytest.raises(ThreadOwnershipError, match="belongs to another user"):
         await chat.say("Show me alice's ledger.")
     assert len(mediator.seen) == 1, "bob's turn reached no model"
+
+
+async def test_a_correction_rewrites_a_goal_that_named_the_old_value() -> None:
+    mediator = scripted(
+        reading("new_task", goal="Convert 20 degrees to Fahrenheit.",
+                new=["Convert 20 degrees.", "Output in Fahrenheit."]),
+        reading("correction", goal="Convert 20 degrees to Fahrenheit.",
+                changes=[supersede("R2", "Output in Kelvin.", "said Kelvin")]),
+    )  # fmt: skip
+    chat = Conversation(mediator, scripted("68 F", "293.15 K"))
+    await chat.say("Convert 20 degrees to Fahrenheit.")
+    out = await chat.say("no, Kelvin, not Fahrenheit")
+    assert out["intent"]["goal"] == "Convert 20 degrees to Kelvin."
+    assert "Fahrenheit" not in out["instruction"]
+    assert "goal rewritten: 'Fahrenheit' -> 'Kelvin' (R2 superseded)" in out["mediator_notes"]
