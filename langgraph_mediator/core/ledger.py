@@ -22,6 +22,12 @@ def active_requirements(ledger: Sequence[Requirement], task: int) -> list[Requir
     return [r for r in ledger if r["task"] == task and r["status"] == "active"]
 
 
+def in_force(ledger: Sequence[Requirement], task: int, text: str) -> bool:
+    """Whether ``text`` (compared normalised) is already a requirement of ``task`` in force."""
+    key = comparison_key(text)
+    return any(comparison_key(r["text"]) == key for r in active_requirements(ledger, task))
+
+
 def apply_reading(
     ledger: Sequence[Requirement],
     reading: MediatorReading,
@@ -65,8 +71,7 @@ def _add(
     a corrected fact keeps its place in the instruction; anything else is appended.
     """
     text = text.strip()
-    known = {comparison_key(r["text"]) for r in active_requirements(ledger, task)}
-    if not text or comparison_key(text) in known:
+    if not text or in_force(ledger, task, text):
         return None
     req_id = f"R{len(ledger) + 1}"
     added = Requirement(id=req_id, text=text, turn=turn, task=task, status="active")
@@ -126,8 +131,9 @@ def _terms(text: str) -> list[str]:
     return _TERM.findall(text)
 
 
-def _mentions(text: str, term: str) -> bool:
-    return re.search(rf"(?<![\w.]){re.escape(term)}(?![\w])", text, re.IGNORECASE) is not None
+def _whole_term(term: str) -> re.Pattern[str]:
+    """``term`` as a whole word or number, in any case."""
+    return re.compile(rf"(?<![\w.]){re.escape(term)}(?![\w])", re.IGNORECASE)
 
 
 def refreshed_goal(
@@ -148,14 +154,13 @@ def refreshed_goal(
         new = by_id.get(old.get("superseded_by") or "")
         kept = {t.lower() for t in _terms(new["text"])} if new else set()
         removed = [t for t in _terms(old["text"]) if t.lower() not in kept]
-        stale = [t for t in removed if _mentions(goal, t)]
+        stale = [t for t in removed if _whole_term(t).search(goal)]
         if not stale:
             continue
         old_terms = {t.lower() for t in _terms(old["text"])}
         added = [t for t in _terms(new["text"]) if t.lower() not in old_terms] if new else []
         if new and len(removed) == 1 and len(added) == 1:
-            goal = re.sub(rf"(?<![\w.]){re.escape(removed[0])}(?![\w])", added[0], goal,
-                          flags=re.IGNORECASE)  # fmt: skip
+            goal = _whole_term(removed[0]).sub(added[0], goal)
             notes.append(f"goal rewritten: {removed[0]!r} -> {added[0]!r} ({old_id} superseded)")
         else:
             notes.append(f"goal still mentions {stale} of {old_id}, which this turn changed")

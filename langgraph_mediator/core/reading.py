@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage
 
-from langgraph_mediator.core.ledger import active_requirements
+from langgraph_mediator.core.ledger import in_force
 from langgraph_mediator.core.prompts import mediator_prompt
 from langgraph_mediator.models import ask_structured
 from langgraph_mediator.state.context import MediatorContext, StructuredOutput
@@ -109,11 +109,8 @@ def settle_reading(
         notes.append(f"the reading named changes under {reading.feedback!r}: applied them")
     carries_nothing = not (reading.new_requirements or reading.changes)
     goal_is_message = not has_task and comparison_key(reading.goal) == comparison_key(message)
-    in_force = has_task and comparison_key(message) in {
-        comparison_key(r["text"])
-        for r in active_requirements(state.get("ledger", []), state.get("task_number", 0))
-    }
-    keep_message = carries_nothing and not (goal_is_message or in_force)
+    already = has_task and in_force(state.get("ledger", []), state.get("task_number", 0), message)
+    keep_message = carries_nothing and not (goal_is_message or already)
     if reading.feedback != "confirmation" and keep_message:
         reading = reading.model_copy(update={"new_requirements": [message]})
         notes.append("the reading carried no requirement: kept the message verbatim")
