@@ -129,7 +129,11 @@ def stamp_owner(value: Any, owner: str) -> None:
 
 def owned(ctx: Auth.types.AuthContext, value: Any) -> Auth.types.FilterType | None:
     """Stamp ``value`` and return the owner filter (nothing for operators and Studio)."""
-    owner = owner_of(ctx)
+    return owned_by(owner_of(ctx), value)
+
+
+def owned_by(owner: str | None, value: Any) -> Auth.types.FilterType | None:
+    """:func:`owned` for a caller whose owner tag is already known."""
     if owner is None:
         return None
     stamp_owner(value, owner)
@@ -189,7 +193,7 @@ async def checked_run(ctx: Auth.types.AuthContext, value: Any) -> Auth.types.Fil
         check_run_input(kwargs, owner)
     except (InvalidMessageError, RunContextError, ValueError, TypeError) as exc:
         raise _refuse(422, str(exc)) from exc
-    return owned(ctx, value)
+    return owned_by(owner, value)
 
 
 def check_run_input(kwargs: Mapping[str, Any], owner: str | None) -> None:

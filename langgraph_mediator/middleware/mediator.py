@@ -32,7 +32,6 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, AnyMessage, HumanMessage
 from langgraph.runtime import Runtime
 
-from langgraph_mediator.auth.identity import bound_user_id
 from langgraph_mediator.core import (
     assistant_messages,
     check_thread_owner,
@@ -103,11 +102,10 @@ class MediatorMiddleware(AgentMiddleware[MediatorAgentState, Any, Any]):
         if isinstance(runtime.context, MediatorContext):
             return MediatorContext.for_run(runtime)
         settings = self.context or MediatorContext()
-        claimed = context_user_id(runtime.context) or settings.user_id
-        user_id = bound_user_id(
-            claimed, getattr(runtime, "server_info", None), unclaimed=MediatorContext().user_id
-        )
-        return settings if user_id == settings.user_id else replace(settings, user_id=user_id)
+        claimed = context_user_id(runtime.context)
+        if claimed is not None and claimed != settings.user_id:
+            settings = replace(settings, user_id=claimed)
+        return settings.as_caller(getattr(runtime, "server_info", None))
 
     @hook_config(can_jump_to=["end"])
     async def abefore_agent(

@@ -82,7 +82,7 @@ def _model_name(requested: str, is_local: bool) -> str:
 def build_chat_model(
     context: ModelSettings, model: str, *, loop: asyncio.AbstractEventLoop | None = None
 ) -> BaseChatModel:
-    """A ChatOpenAI for ``model`` at the context's endpoint, cached per settings and loop.
+    """The chat model ``model`` names (see the module), cached per settings and loop.
 
     Each event loop gets its own models and async HTTP client: a client bound to
     a closed loop fails with "Event loop is closed" (and langchain-openai's

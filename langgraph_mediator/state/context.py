@@ -283,11 +283,20 @@ class MediatorContext(ModelSettings):
             UserMismatchError: the context names a user other than the caller.
 
         """
-        context = super().for_run(runtime)
-        user_id = bound_user_id(
-            context.user_id, getattr(runtime, "server_info", None), unclaimed=cls().user_id
-        )
-        return context if user_id == context.user_id else replace(context, user_id=user_id)
+        return super().for_run(runtime).as_caller(getattr(runtime, "server_info", None))
+
+    def as_caller(self, server_info: object) -> Self:
+        """These settings acting as the run's authenticated caller (``server_info.user``).
+
+        An unset ``user_id`` (the environment's default) becomes the caller's
+        identity; another user's is refused.
+
+        Raises:
+            UserMismatchError: ``user_id`` names a user other than the caller.
+
+        """
+        user_id = bound_user_id(self.user_id, server_info, unclaimed=type(self)().user_id)
+        return self if user_id == self.user_id else replace(self, user_id=user_id)
 
 
 def check_choices(settings: object, choices: tuple[tuple[str, Any, str | None], ...]) -> None:
