@@ -30,7 +30,7 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
 IDENTITY_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+-]{0,127}$")
 """What an identity may look like: it becomes a Store namespace label and an owner tag."""
@@ -137,13 +137,11 @@ def add_token(path: Path, identity: str) -> str:
     keeps only the hash, so a copy of the file lets nobody in.
     """
     checked_identity(identity)
-    entries: dict[str, Any] = {}
-    if path.exists():
-        read_token_file(path)
-        entries = json.loads(path.read_text(encoding="utf-8") or "{}")
+    entries: dict[str, list[str]] = {}
+    for known, user in (read_token_file(path) if path.exists() else {}).items():
+        entries.setdefault(user, []).append(known)
     token = secrets.token_urlsafe(32)
-    listed = entries.get(identity, [])
-    entries[identity] = [*(listed if isinstance(listed, list) else [listed]), token_hash(token)]
+    entries.setdefault(identity, []).append(token_hash(token))
     path.parent.mkdir(parents=True, exist_ok=True)
     descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(descriptor, "w", encoding="utf-8") as out:
