@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import time
+from functools import cache
 from typing import Any, Literal, TypeVar
 
 from langchain_core.language_models import BaseChatModel
@@ -93,19 +94,26 @@ def bind_response_format(
     """``model`` asked for a JSON reply: a strict schema, or JSON mode."""
     if mode == "json_object":
         return model.bind(response_format={"type": "json_object"})
+    return model.bind(response_format=strict_response_format(schema))
+
+
+@cache
+def strict_response_format(schema: type[BaseModel]) -> dict[str, Any]:
+    """The strict ``json_schema`` response format of ``schema`` (built once per schema)."""
     strict = convert_to_openai_function(schema, strict=True)
-    format_ = {"type": "json_schema", "json_schema": {
+    return {"type": "json_schema", "json_schema": {
         "name": schema.__name__, "schema": strict["parameters"], "strict": True}}  # fmt: skip
-    return model.bind(response_format=format_)
+
+
+@cache
+def _json_object_rule(schema: type[BaseModel]) -> str:
+    spec = json.dumps(schema.model_json_schema(), separators=(",", ":"))
+    return f"Reply with one JSON object and nothing else, matching this JSON schema: {spec}"
 
 
 def json_object_prompt(prompt: list[BaseMessage], schema: type[BaseModel]) -> list[BaseMessage]:
     """The prompt with the schema spelled out (JSON mode constrains syntax, not shape)."""
-    spec = json.dumps(schema.model_json_schema(), separators=(",", ":"))
-    rule = SystemMessage(
-        f"Reply with one JSON object and nothing else, matching this JSON schema: {spec}"
-    )
-    return [*prompt, rule]
+    return [*prompt, SystemMessage(_json_object_rule(schema))]
 
 
 def parse_json_reply(message: BaseMessage, schema: type[M]) -> tuple[M | None, str]:
