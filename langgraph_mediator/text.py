@@ -86,3 +86,21 @@ def comparison_key(text: str) -> str:
     Case, runs of whitespace and final punctuation are ignored.
     """
     return re.sub(r"[\s.;:!]+$", "", " ".join(text.lower().split()))
+
+
+_WORD = re.compile(r"[a-z0-9]+")
+_FILLER = frozenset((
+    "a", "an", "the", "of", "to", "for", "in", "on", "at", "by", "with", "and", "or", "is",
+    "are", "be", "it", "its", "this", "that", "these", "those", "what", "which", "who", "whom",
+    "whose", "how", "many", "much", "do", "does", "did", "you", "your", "could", "would",
+    "should", "can", "please", "tell", "me", "us", "we", "our", "i", "my", "there", "any",
+    "anything", "else", "know", "before", "start", "want", "need", "give", "let", "like",
+    "about", "from", "as", "so", "if", "also", "just", "one", "some", "into", "onto", "than",
+    "then",
+))  # fmt: skip
+
+
+def content_words(text: str) -> set[str]:
+    """The words that say what a text is about: lower case, plural ``s`` dropped, no filler."""
+    words = {w.removesuffix("s") if len(w) > 3 else w for w in _WORD.findall(text.lower())}
+    return words - _FILLER

@@ -78,6 +78,8 @@ def reading(
     changes: list[dict[str, str]] | None = None,
     missing: list[str] | None = None,
     question: str = "",
+    assumable: list[str] | None = None,
+    material: list[str] | None = None,
     tokens: tuple[int, int] | None = None,
 ) -> AIMessage:
     """A scripted MediatorReading tool call."""
@@ -87,6 +89,7 @@ def reading(
             "task_type": task_type, "goal": goal, "feedback": feedback,
             "new_requirements": new or [], "changes": changes or [],
             "missing_information": missing or [], "clarifying_question": question,
+            "assumable_details": assumable or [], "material": material or [],
         },
         tokens=tokens,
     )  # fmt: skip

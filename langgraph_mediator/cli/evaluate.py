@@ -29,7 +29,7 @@ from langgraph_mediator.evals.benchmark import Benchmark, langsmith_upload_enabl
 from langgraph_mediator.evals.cache import ResponseCache
 from langgraph_mediator.evals.component import COMPONENTS, run_components
 from langgraph_mediator.evals.conversation import ConversationResult, EvalEnvironment, Setting
-from langgraph_mediator.evals.datasets import AUTHORED_TASKS
+from langgraph_mediator.evals.datasets import AUTHORED_TASKS, CORRECTIONS_TASKS
 from langgraph_mediator.evals.plotting import require_plotting
 from langgraph_mediator.evals.report import summary_markdown, write_report
 from langgraph_mediator.evals.simulator import LLMSimulator, RuleBasedSimulator
@@ -41,6 +41,8 @@ from langgraph_mediator.state import MediatorContext
 DEFAULT_TASKS = AUTHORED_TASKS
 AUTHORED = "authored"
 """The ``--tasks`` value that names :data:`DEFAULT_TASKS`, wherever the package is installed."""
+NAMED_TASKS = {AUTHORED: AUTHORED_TASKS, "corrections": CORRECTIONS_TASKS}
+"""``--tasks`` values that name a task file shipped with the package."""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -49,8 +51,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add(
         "--tasks",
         action="append",
-        help="task JSONL file or directory, repeatable "
-        "(default: the authored tasks shipped with the package)",
+        help="task JSONL file or directory, repeatable; 'authored' and 'corrections' name "
+        "the sets shipped with the package (default: authored)",
     )
     add(
         "--settings",
@@ -195,7 +197,7 @@ def select_tasks(args: argparse.Namespace) -> list[ShardedTask]:
     """The tasks ``--tasks``, ``--families`` and ``--limit`` choose; a clear exit if none."""
     families = args.families.split(",") if args.families else None
     try:
-        paths = [DEFAULT_TASKS if t == AUTHORED else t for t in args.tasks or [AUTHORED]]
+        paths = [NAMED_TASKS.get(t, t) for t in args.tasks or [AUTHORED]]
         tasks = load_tasks(paths, families=families, limit=args.limit)
     except FileNotFoundError as exc:
         raise SystemExit(f"{exc}; pass --tasks FILE (a sharded-task JSONL)") from None

@@ -10,9 +10,18 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from langgraph_mediator.state.mediator import LedgerDelta, MediatorState, Requirement
+from langgraph_mediator.core.material import message_blocks
+from langgraph_mediator.core.messages import pending_user_text
+from langgraph_mediator.core.sources import source_of
+from langgraph_mediator.state.mediator import (
+    LedgerDelta,
+    MediatorState,
+    Requirement,
+    RequirementKind,
+)
 from langgraph_mediator.state.reading import MediatorReading, RequirementChange
 from langgraph_mediator.text import comparison_key
 
@@ -34,6 +43,7 @@ def apply_reading(
     *,
     turn: int,
     task: int,
+    message: str = "",
 ) -> tuple[list[Requirement], LedgerDelta]:
     """Apply one turn's reading to the ledger of ``task``; return the new ledger and its delta.
 
@@ -43,69 +53,79 @@ def apply_reading(
     notes the disagreement), and only against active requirements of the
     current task: an id the model invents is recorded as ignored rather than
     guessed at. A confirmation adds nothing.
+
+    ``message`` is the turn's user message: each requirement keeps the
+    sentence of it that it was read from (``source``), and the blocks the
+    reading names as material enter the ledger verbatim (``kind="material"``).
     """
     new_ledger: list[Requirement] = [dict(r) for r in ledger]  # type: ignore[misc]
     delta = LedgerDelta(
         feedback=reading.feedback, added=[], superseded=[], retracted=[], ignored=[]
     )
-    _apply_changes(new_ledger, delta, reading.changes, turn=turn, task=task)
+    entry = _Entry(new_ledger, delta, turn=turn, task=task, message=message)
+    _apply_changes(entry, reading.changes)
     if reading.feedback == "confirmation":
         return new_ledger, delta
     for text in reading.new_requirements:
-        _add(new_ledger, delta, text, turn=turn, task=task)
+        entry.add(text)
+    wanted = set(reading.material)
+    for block in message_blocks(message) if wanted else []:
+        if block.label in wanted:
+            entry.add(block.text, kind="material")
     return new_ledger, delta
 
 
-def _add(
-    ledger: list[Requirement],
-    delta: LedgerDelta,
-    text: str,
-    *,
-    turn: int,
-    task: int,
-    after: Requirement | None = None,
-) -> str | None:
-    """Add ``text`` as a new active requirement unless it is empty or already in force.
+@dataclass
+class _Entry:
+    """One turn's writes to the ledger: where they go and what they are read from."""
 
-    A replacement goes right after the requirement it replaces (``after``), so
-    a corrected fact keeps its place in the instruction; anything else is appended.
-    """
-    text = text.strip()
-    if not text or in_force(ledger, task, text):
-        return None
-    req_id = f"R{len(ledger) + 1}"
-    added = Requirement(id=req_id, text=text, turn=turn, task=task, status="active")
-    position = ledger.index(after) + 1 if after is not None else len(ledger)
-    ledger.insert(position, added)
-    delta["added"].append(req_id)
-    return req_id
+    ledger: list[Requirement]
+    delta: LedgerDelta
+    turn: int
+    task: int
+    message: str
+
+    def add(
+        self, text: str, *, after: Requirement | None = None, kind: RequirementKind = "requirement"
+    ) -> str | None:
+        """Add ``text`` as a new active requirement unless it is empty or already in force.
+
+        A replacement goes right after the requirement it replaces (``after``),
+        so a corrected fact keeps its place in the instruction; anything else
+        is appended. Material is kept exactly as the user wrote it.
+        """
+        if kind == "requirement":
+            text = text.strip()
+        if not text.strip() or in_force(self.ledger, self.task, text):
+            return None
+        req_id = f"R{len(self.ledger) + 1}"
+        added = Requirement(id=req_id, text=text, turn=self.turn, task=self.task, status="active")
+        if kind == "material":
+            added["kind"] = "material"
+        elif self.message.strip():
+            added["source"] = source_of(text, self.message)
+        position = self.ledger.index(after) + 1 if after is not None else len(self.ledger)
+        self.ledger.insert(position, added)
+        self.delta["added"].append(req_id)
+        return req_id
 
 
-def _apply_changes(
-    ledger: list[Requirement],
-    delta: LedgerDelta,
-    changes: Sequence[RequirementChange],
-    *,
-    turn: int,
-    task: int,
-) -> None:
+def _apply_changes(entry: _Entry, changes: Sequence[RequirementChange]) -> None:
     """Supersede, refine or retract the active requirements the reading names (each once)."""
-    by_id = {r["id"]: r for r in active_requirements(ledger, task)}
+    by_id = {r["id"]: r for r in active_requirements(entry.ledger, entry.task)}
     for change in changes:
         target = by_id.pop(change.requirement_id.strip(), None)
         if target is None:
-            delta["ignored"].append(change.requirement_id)
+            entry.delta["ignored"].append(change.requirement_id)
             continue
         if change.action in ("supersede", "refine") and change.replacement.strip():
             target["status"] = "superseded"
-            target["superseded_by"] = _add(
-                ledger, delta, change.replacement, turn=turn, task=task, after=target
-            )
-            delta["superseded"].append(target["id"])
+            target["superseded_by"] = entry.add(change.replacement, after=target)
+            entry.delta["superseded"].append(target["id"])
             target["change"] = change.action
         else:
             target["status"] = "retracted"
-            delta["retracted"].append(target["id"])
+            entry.delta["retracted"].append(target["id"])
             target["change"] = "retract"
         target["reason"] = change.reason
 
@@ -114,8 +134,9 @@ def record_reading(state: MediatorState) -> dict[str, Any]:
     """The state update that applies the turn's stored reading to the thread's ledger."""
     reading = MediatorReading.from_state(state.get("reading") or {})
     ledger, delta = apply_reading(
-        state.get("ledger", []), reading, turn=state["turn"], task=state["task_number"]
-    )
+        state.get("ledger", []), reading, turn=state["turn"], task=state["task_number"],
+        message=pending_user_text(state.get("messages", [])),
+    )  # fmt: skip
     return {"ledger": ledger, "ledger_delta": delta}
 
 

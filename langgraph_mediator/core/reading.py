@@ -14,7 +14,9 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage
 
 from langgraph_mediator.core.ledger import in_force
+from langgraph_mediator.core.material import evident_material, message_blocks
 from langgraph_mediator.core.prompts import mediator_prompt
+from langgraph_mediator.core.sources import dropped_facts
 from langgraph_mediator.models import ask_structured
 from langgraph_mediator.state.context import MediatorContext, StructuredOutput
 from langgraph_mediator.state.mediator import MediatorState, ModelCall
@@ -59,7 +61,7 @@ async def read_turn(
     context: MediatorContext,
 ) -> TurnReading:
     """Read ``message`` against the thread in ``state``: ask, fall back if need be, settle."""
-    prompt = mediator_prompt(state, message, guidelines)
+    prompt = mediator_prompt(state, message, guidelines, context.assistant_environment)
     reading, calls, fallback = await ask_for_reading(
         model, prompt, context.base_url, context.structured_output
     )
@@ -72,18 +74,25 @@ async def read_turn(
 def fallback_reading(state: MediatorState, message: str) -> MediatorReading:
     """Pass the message through: a new task's goal, or a requirement of the current one.
 
-    Built with ``model_construct`` so an oversized message is kept whole rather
-    than cut to the structured-output bounds.
+    Evident material (code, tables, long blocks) goes to the material channel
+    and the rest is kept as one requirement. Built with ``model_construct`` so
+    an oversized message is kept whole rather than cut to the bounds.
     """
+    blocks = message_blocks(message)
+    material = [b.label for b in blocks if b.evident]
+    words = "\n\n".join(b.text for b in blocks if not b.evident)
     intent = state.get("intent")
     if not intent:
         return MediatorReading.model_construct(
-            task_type="general", goal=message, feedback="new_task",
-            new_requirements=[], changes=[], missing_information=[], clarifying_question="",
+            task_type="general", goal=words or "Work with the material the user gave.",
+            feedback="new_task", new_requirements=[],
+            changes=[], missing_information=[], assumable_details=[], material=material,
+            clarifying_question="",
         )  # fmt: skip
     return MediatorReading.model_construct(
         task_type=intent["task_type"], goal=intent["goal"], feedback="new_information",
-        new_requirements=[message], changes=[], missing_information=[], clarifying_question="",
+        new_requirements=[words] if words else [], changes=[],
+        missing_information=[], assumable_details=[], material=material, clarifying_question="",
     )  # fmt: skip
 
 
@@ -93,11 +102,29 @@ def settle_reading(
     """Hold the reading to the invariants a weak model may break; say which were applied.
 
     The first message always starts a task; with ``single_task`` a later one
-    never does; and a turn that is not a confirmation never loses the user's
-    words: if the reading carries no requirement or change, the message itself
-    becomes the requirement.
+    never does; evident material is always passed on verbatim; and a turn that
+    is not a confirmation never loses the user's words: a fact of the message
+    that no part of the reading carries is kept in the sentence that gave it,
+    and a reading that carries nothing keeps the message itself.
     """
     notes: list[str] = []
+    reading = _settle_feedback(reading, state, context, notes)
+    blocks = message_blocks(message)
+    material, added = evident_material(blocks, reading.material)
+    if added:
+        notes.append(f"passed on {', '.join(added)} verbatim as material (code, table or long)")
+    labels = [b.label for b in material]
+    if labels != reading.material:
+        reading = reading.model_copy(update={"material": labels})
+    words = "\n\n".join(b.text for b in blocks if b not in material)
+    if reading.feedback != "confirmation":
+        reading = _keep_user_words(reading, state, words, notes)
+    return reading, notes
+
+
+def _settle_feedback(
+    reading: MediatorReading, state: MediatorState, context: MediatorContext, notes: list[str]
+) -> MediatorReading:
     has_task = bool(state.get("intent"))
     if not has_task and reading.feedback != "new_task":
         reading = reading.model_copy(update={"feedback": "new_task", "changes": []})
@@ -107,11 +134,30 @@ def settle_reading(
         notes.append("single_task: a new-task reading mid-thread kept as new information")
     if reading.changes and reading.feedback != "correction":
         notes.append(f"the reading named changes under {reading.feedback!r}: applied them")
-    carries_nothing = not (reading.new_requirements or reading.changes)
-    goal_is_message = not has_task and comparison_key(reading.goal) == comparison_key(message)
-    already = has_task and in_force(state.get("ledger", []), state.get("task_number", 0), message)
-    keep_message = carries_nothing and not (goal_is_message or already)
-    if reading.feedback != "confirmation" and keep_message:
-        reading = reading.model_copy(update={"new_requirements": [message]})
+    return reading
+
+
+def _keep_user_words(
+    reading: MediatorReading, state: MediatorState, words: str, notes: list[str]
+) -> MediatorReading:
+    """Keep in the user's words what the reading lost (``words``: the message less its material)."""
+    if not words.strip():
+        return reading
+    task = state.get("task_number", 0) if reading.feedback != "new_task" else -1
+    known = [r["text"] for r in state.get("ledger", []) if r["task"] == task]
+    if not (reading.new_requirements or reading.changes or reading.material):
+        starts_task = not state.get("intent") or reading.feedback == "new_task"
+        goal_is_message = starts_task and comparison_key(reading.goal) == comparison_key(words)
+        if goal_is_message or in_force(state.get("ledger", []), task, words):
+            return reading
         notes.append("the reading carried no requirement: kept the message verbatim")
-    return reading, notes
+        return reading.model_copy(update={"new_requirements": [words]})
+    carriers = [reading.goal, *reading.new_requirements, *known]
+    carriers += [c.replacement for c in reading.changes]
+    dropped = dropped_facts(words, carriers)
+    kept = list(dict.fromkeys(sentence for _fact, sentence in dropped))
+    if not kept:
+        return reading
+    facts = ", ".join(dict.fromkeys(fact.text for fact, _sentence in dropped))
+    notes.append(f"kept the user's words for facts the reading dropped: {facts}")
+    return reading.model_copy(update={"new_requirements": [*reading.new_requirements, *kept]})

@@ -20,10 +20,10 @@ from langgraph_mediator.core.ledger import active_requirements, record_reading, 
 from langgraph_mediator.core.messages import pending_user_text, validate_user_message
 from langgraph_mediator.core.policy import question_for
 from langgraph_mediator.core.reading import read_turn
-from langgraph_mediator.core.turn import begin_turn
+from langgraph_mediator.core.turn import begin_turn, task_questions
 from langgraph_mediator.guidelines import load_guidelines
 from langgraph_mediator.state.context import MediatorContext
-from langgraph_mediator.state.mediator import Intent, MediatorState
+from langgraph_mediator.state.mediator import AskedQuestion, Intent, MediatorState
 from langgraph_mediator.state.reading import MediatorReading
 
 ModelSource = Callable[[], Awaitable[BaseChatModel]]
@@ -64,13 +64,25 @@ def ledger_update(state: MediatorState) -> dict[str, Any]:
 
 
 def clarification_update(state: MediatorState) -> dict[str, Any]:
-    """Record the turn's requirements and ask its one question (the Mediator's reply)."""
-    question = question_for(MediatorReading.from_state(state.get("reading") or {}))
+    """Record the turn's requirements and ask its one question (the Mediator's reply).
+
+    The question is the one the policy chose (:func:`~.policy.question_for`
+    over the task's earlier questions); it joins ``questions`` with no reply yet.
+    """
+    reading = MediatorReading.from_state(state.get("reading") or {})
+    chosen = question_for(reading, task_questions(state))
+    if chosen is None:
+        raise ValueError("clarification_update needs a question the task has not asked yet")
+    asked = AskedQuestion(
+        turn=state["turn"], task=state.get("task_number", 0), question=chosen.text,
+        details=chosen.details, reply=None,
+    )  # fmt: skip
     return {
         **ledger_update(state),
-        "messages": [AIMessage(question, name="mediator")],
-        "pending_question": question,
+        "messages": [AIMessage(chosen.text, name="mediator")],
+        "pending_question": chosen.text,
         "questions_asked": state.get("questions_asked", 0) + 1,
+        "questions": [*state.get("questions", []), asked],
     }
 
 

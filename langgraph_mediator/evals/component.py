@@ -39,6 +39,7 @@ from langgraph_mediator.evals.component_sets import (
 from langgraph_mediator.evals.conversation import EvalEnvironment
 from langgraph_mediator.evals.plotting import pyplot
 from langgraph_mediator.state import (
+    AskedQuestion,
     Intent,
     MediatorContext,
     MediatorReading,
@@ -81,6 +82,9 @@ def item_state(
         intent=intent if prior_turns else None,
         last_answer=last_answer,
         pending_question=question,
+        questions=[AskedQuestion(turn=1, task=1, question=question, details=[], reply=None)]
+        if question
+        else [],
     )
 
 

@@ -7,6 +7,14 @@
 * SNOWBALL: every turn restates all shards so far, plus the new one.
 * MEDIATOR: SHARDED through the mediator graph; the assistant gets the explicit instruction.
 * MEDIATOR+REFINER: MEDIATOR with guidelines learned on a disjoint training split.
+* FINAL: MEDIATOR with every shard revealed (no stop at a correct answer), then
+  the Assistant answers once from the Mediator's final instruction alone; only
+  that answer is scored. FINAL minus FULL is what the rewrite costs, apart from
+  the Assistant's own multi-turn behaviour.
+
+Every mediated conversation also records the fidelity of its final
+instruction (:mod:`.fidelity`): facts carried, stale, invented, questions asked
+and re-asked.
 
 The same executor model answers in every setting. Each answer attempt of an
 exactly checkable task is scored as it comes; like the paper, a conversation
@@ -34,12 +42,14 @@ from langgraph.store.base import BaseStore
 from langgraph_mediator.core.messages import text_of
 from langgraph_mediator.errors import MediatorError
 from langgraph_mediator.evals.checkers import CheckResult, check_answer
+from langgraph_mediator.evals.fidelity import Fidelity, instruction_fidelity
 from langgraph_mediator.evals.simulator import RuleBasedSimulator, UserTurn
 from langgraph_mediator.evals.strategy import classify_strategy
 from langgraph_mediator.evals.tasks import ShardedTask
 from langgraph_mediator.graphs.mediator import build_mediator_graph
 from langgraph_mediator.models import usage_of
 from langgraph_mediator.state import MediatorContext
+from langgraph_mediator.state.context import ASSISTANT_ENVIRONMENT_CHARS
 
 
 class Setting(StrEnum):
@@ -52,9 +62,10 @@ class Setting(StrEnum):
     SNOWBALL = "SNOWBALL"
     MEDIATOR = "MEDIATOR"
     MEDIATOR_REFINER = "MEDIATOR+REFINER"
+    FINAL = "FINAL"
 
 
-MEDIATED = {Setting.MEDIATOR, Setting.MEDIATOR_REFINER}
+MEDIATED = {Setting.MEDIATOR, Setting.MEDIATOR_REFINER, Setting.FINAL}
 JUDGED_FAMILIES = {"data2text", "summary"}
 ATTEMPTS = {"answer_attempt", "hedge"}
 """Strategies whose reply carries an answer to score (a hedge is an answer with alternatives)."""
@@ -91,6 +102,15 @@ class ConversationResult:
     turns: list[TurnLog] = field(default_factory=list)
     error: str | None = None
     seconds: float = 0.0
+    fidelity: dict[str, Any] | None = None
+    """:class:`~.fidelity.Fidelity` of the final instruction (mediated settings only)."""
+    variant: str = ""
+    """The task's ``variant`` (``corrections``: reported as its own family)."""
+
+    @property
+    def group(self) -> str:
+        """The family the report counts it under: its variant if it has one, else its family."""
+        return self.variant or self.family
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dict (the results file's line)."""
@@ -161,13 +181,15 @@ class ConversationRunner:
         """Prepare a conversation; nothing is called until :meth:`run`."""
         self.env, self.task, self.setting = env, task, setting
         self.result = ConversationResult(
-            setting=str(setting), task_id=task.task_id, family=task.family, run=run
-        )
+            setting=str(setting), task_id=task.task_id, family=task.family, run=run,
+            variant=str(task.record.get("variant") or ""),
+        )  # fmt: skip
         self.executor = assistant_runnable(task, env.assistant)
         self.history: list[BaseMessage] = []
         self.last_check: CheckResult | None = None
         self.graph: Any = None
         self.thread_id = ""
+        self.final_log: TurnLog | None = None
 
     async def run(self) -> ConversationResult:
         """Play the conversation; endpoint and mediator errors are recorded, not raised.
@@ -181,8 +203,21 @@ class ConversationRunner:
             await self._final_check()
         except (MediatorError, openai.APIError, ValueError, TypeError) as exc:
             self.result.error = f"{type(exc).__name__}: {exc}"[:500]
+        if self.setting in MEDIATED:
+            self.result.fidelity = self._fidelity().to_json()
         self.result.seconds = round(time.perf_counter() - began, 3)
         return self.result
+
+    def _fidelity(self) -> Fidelity:
+        # FINAL's last turn sends the instruction itself: it is not something the user said.
+        turns = [t for t in self.result.turns if t is not self.final_log]
+        instruction = next((t.instruction for t in reversed(turns) if t.instruction), "")
+        shards = [self.task.shards[t.shard] for t in turns if t.shard is not None]
+        return instruction_fidelity(
+            instruction, shards, [t.user for t in turns], record=self.task.record,
+            environment=task_system_prompt(self.task) or "",
+            questions=[t.reply for t in turns if t.clarification],
+        )  # fmt: skip
 
     async def _play(self) -> None:
         if self.setting == Setting.FULL:
@@ -193,6 +228,8 @@ class ConversationRunner:
             await self._turn(UserTurn(text, None))
             return
         await self._sharded()
+        if self.setting == Setting.FINAL:
+            await self._final_answer()
         if self.setting == Setting.RECAP and not self._solved():
             recap = "To recap, here is everything I told you:\n" + bullet_list(self.task.shards)
             await self._turn(UserTurn(recap, None))
@@ -208,7 +245,7 @@ class ConversationRunner:
                 told = [self.task.shards[i] for i in revealed[:-1]]
                 turn = UserTurn(f"So far:\n{bullet_list(told)}\nAnd: {turn.text}", turn.shard)
             reply = await self._turn(turn)
-            if self._solved():
+            if self._solved() and self.setting != Setting.FINAL:
                 return
             turn = await self.env.simulator.respond(self.task, revealed, reply)
 
@@ -221,19 +258,21 @@ class ConversationRunner:
         else:
             log = await self._bare_turn(user)
         self.result.turns.append(log)
-        attempt = log.strategy in ATTEMPTS
+        attempt = log.strategy in ATTEMPTS and self.setting != Setting.FINAL
         if attempt and self.task.family not in JUDGED_FAMILIES:
             self.last_check = await check_answer(self.task, log.reply)
             log.score = self.last_check.score
         return log.reply
 
-    async def _bare_turn(self, user: UserTurn) -> TurnLog:
-        self.history.append(HumanMessage(user.text))
+    async def _bare_turn(self, user: UserTurn, history: list[BaseMessage] | None = None) -> TurnLog:
+        """One turn of the bare Assistant over ``history`` (default: the conversation's)."""
+        messages = self.history if history is None else history
+        messages.append(HumanMessage(user.text))
         began = time.perf_counter()
-        reply = await self.executor.ainvoke(self.history)
+        reply = await self.executor.ainvoke(messages)
         seconds = time.perf_counter() - began
         answer = reply if isinstance(reply, AIMessage) else AIMessage(str(reply))
-        self.history.append(answer)
+        messages.append(answer)
         calls, prompt, completion = usage_of([answer])
         text = text_of(answer)
         return TurnLog(
@@ -261,9 +300,11 @@ class ConversationRunner:
                 + (uuid.uuid4().hex[:12])
             )
         user_id = self.env.refiner_user if self.setting == Setting.MEDIATOR_REFINER else "eval"
+        environment = task_system_prompt(self.task) or ""
         context = MediatorContext(
-            **{**asdict(self.env.context), "user_id": user_id, "single_task": True}
-        )
+            **{**asdict(self.env.context), "user_id": user_id, "single_task": True,
+               "assistant_environment": environment[:ASSISTANT_ENVIRONMENT_CHARS]}
+        )  # fmt: skip
         config: Any = {"configurable": {"thread_id": self.thread_id}}
         began = time.perf_counter()
         values = await self.graph.ainvoke(
@@ -286,9 +327,26 @@ class ConversationRunner:
             seconds=round(seconds, 3),
         )
 
+    async def _final_answer(self) -> None:
+        """FINAL: the Assistant answers once, from the final instruction alone."""
+        written = [t.instruction for t in self.result.turns if t.instruction]
+        instruction = written[-1] if written else ""
+        if not instruction:
+            self.result.detail = "the Mediator wrote no instruction"
+            return
+        log = await self._bare_turn(UserTurn(instruction, None), history=[])
+        log.strategy = "answer_attempt"  # the one answer FINAL scores, whatever its form
+        self.result.turns.append(log)
+        self.final_log = log
+        if self.task.family not in JUDGED_FAMILIES:
+            self.last_check = await check_answer(self.task, log.reply)
+            log.score = self.last_check.score
+
     async def _final_check(self) -> None:
         """Score the conversation: its last scored attempt, or judge its last answer."""
         attempts = [t for t in self.result.turns if t.strategy in ATTEMPTS]
+        if self.setting == Setting.FINAL:
+            attempts = [self.final_log] if self.final_log else []
         if self.task.family in JUDGED_FAMILIES and attempts:
             base_url = self.env.context.base_url
             self.last_check = await check_answer(

@@ -19,6 +19,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from langgraph_mediator.evals.conversation import ConversationResult
+from langgraph_mediator.evals.fidelity import Fidelity
 
 
 def percentile(values: Sequence[float], q: float) -> float:
@@ -70,6 +71,40 @@ class SettingSummary:
     """Share of turns that asked the user a question."""
     errors: int
     judged: int
+    fidelity: FidelitySummary | None = None
+    """Of the final instructions (mediated settings only)."""
+
+
+@dataclass(frozen=True)
+class FidelitySummary:
+    """Instruction fidelity over a setting's conversations."""
+
+    conversations: int
+    fact_recall: float | None
+    """Facts carried over facts expected, pooled over the conversations."""
+    stale_per_conversation: float
+    invented_per_conversation: float
+    questions_per_conversation: float
+    reasked_per_conversation: float
+    without_instruction: int
+    """Conversations that ended with no instruction at all (every turn a question)."""
+
+
+def summarize_fidelity(results: Sequence[ConversationResult]) -> FidelitySummary | None:
+    """Pool the fidelity records of ``results`` (``None`` when none has one)."""
+    records = [Fidelity.from_json(r.fidelity) for r in results if r.fidelity is not None]
+    if not records:
+        return None
+    facts = sum(f.facts for f in records)
+    return FidelitySummary(
+        conversations=len(records),
+        fact_recall=sum(f.carried for f in records) / facts if facts else None,
+        stale_per_conversation=_mean(len(f.stale) for f in records),
+        invented_per_conversation=_mean(len(f.invented) for f in records),
+        questions_per_conversation=_mean(f.questions for f in records),
+        reasked_per_conversation=_mean(f.reasked for f in records),
+        without_instruction=sum(not f.has_instruction for f in records),
+    )
 
 
 def _mean(values: Iterable[float]) -> float:
@@ -98,6 +133,7 @@ def summarize(setting: str, results: Sequence[ConversationResult]) -> SettingSum
         clarification_rate=_mean(float(t.strategy == "clarification") for t in turns),
         errors=sum(r.error is not None for r in results),
         judged=sum(r.judged for r in results),
+        fidelity=summarize_fidelity(results),
     )
 
 

@@ -28,7 +28,7 @@ def summaries(
     for result in results:
         groups["all"][result.setting].append(result)
         if families:
-            groups[result.family][result.setting].append(result)
+            groups[result.group][result.setting].append(result)
     return {
         group: {s: summarize(s, by[s]) for s in settings if by.get(s)}
         for group, by in groups.items()
@@ -45,6 +45,15 @@ def recoveries(table: dict[str, SettingSummary]) -> dict[str, float | None]:
         for s in table
         if s in MEDIATED
     }
+
+
+FIDELITY_NOTE = (
+    "Facts are numbers, quantities, quoted strings, identifiers and proper names, extracted "
+    "by rule (`langgraph_mediator.core.facts`). Recall: facts of the revealed shards the "
+    "final instruction states, less the task's stale facts; stale: corrected or withdrawn "
+    "values it still states; invented: facts no user message gave; re-asked: questions "
+    "about the same thing as an earlier one."
+)
 
 
 def _fmt(value: float | None, pct: bool = False) -> str:
@@ -137,6 +146,28 @@ def plot_recovery(recovered: dict[str, float | None], path: Path) -> None:
     plt.close(fig)
 
 
+def fidelity_table(groups: dict[str, dict[str, SettingSummary]]) -> str:
+    """Instruction fidelity of each mediated setting, over all tasks and per family."""
+    head = (
+        "| family | setting | conv. | fact recall | stale/conv. | invented/conv. "
+        "| questions/conv. | re-asked/conv. | no instruction |\n"
+        "|---|---|---|---|---|---|---|---|---|\n"
+    )
+    rows = []
+    for group, table in groups.items():
+        for setting, summary in table.items():
+            f = summary.fidelity
+            if f is None:
+                continue
+            rows.append(
+                f"| {group} | {setting} | {f.conversations} | {_fmt(f.fact_recall, pct=True)} "
+                f"| {f.stale_per_conversation:.2f} | {f.invented_per_conversation:.2f} "
+                f"| {f.questions_per_conversation:.2f} | {f.reasked_per_conversation:.2f} "
+                f"| {f.without_instruction} |"
+            )
+    return head + "\n".join(rows) if rows else ""
+
+
 def summary_markdown(
     results: Sequence[ConversationResult],
     settings: Sequence[str],
@@ -180,6 +211,10 @@ def write_report(
     plot_recovery(recovered, out_dir / "recovery.png")
     lines = [summary_markdown(results, settings, header, title=out_dir.name)]
     lines += ["## P per task family", "", family_table(groups, list(overall)), ""]
+    fidelity = fidelity_table(groups)
+    if fidelity:
+        lines += ["## Instruction fidelity (final instruction vs the shards)", "", fidelity, ""]
+        lines += [FIDELITY_NOTE, ""]
     lines += [*extra_sections]
     lines += [
         "",

@@ -21,7 +21,7 @@ from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.store.base import BaseStore
 
-from langgraph_mediator.middleware import MediatorMiddleware
+from langgraph_mediator.middleware import MediatorMiddleware, describe_environment
 from langgraph_mediator.models import abuild_chat_model
 from langgraph_mediator.state import MediatorContext
 
@@ -48,10 +48,16 @@ def build_mediated_agent(
     store: BaseStore | None = None,
     name: str = "agent",
 ) -> CompiledStateGraph[Any, Any, Any, Any]:
-    """A ReAct agent over ``tools`` whose model receives the Mediator's instruction."""
+    """A ReAct agent over ``tools`` whose model receives the Mediator's instruction.
+
+    The Mediator is told the agent's system prompt and tools, so it never asks
+    the user for what the agent can look up or compute.
+    """
+    environment = describe_environment(SYSTEM_PROMPT, tools)
+    mediator = MediatorMiddleware(mediator_model, assistant_environment=environment)
     return create_agent(
         model, list(tools), system_prompt=SYSTEM_PROMPT,
-        middleware=[MediatorMiddleware(mediator_model)], context_schema=MediatorContext,
+        middleware=[mediator], context_schema=MediatorContext,
         checkpointer=checkpointer, store=store, name=name,
     )  # fmt: skip
 

@@ -17,7 +17,7 @@ shown in Studio. Guidelines come from the agent's store, under the run's user.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
 from typing import Any, cast
 
@@ -30,6 +30,7 @@ from langchain.agents.middleware import (
 )
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, AnyMessage, HumanMessage
+from langchain_core.tools import BaseTool
 from langgraph.runtime import Runtime
 
 from langgraph_mediator.core import (
@@ -56,6 +57,15 @@ def run_messages(messages: list[AnyMessage]) -> list[AnyMessage]:
     return list(messages)
 
 
+def describe_environment(system_prompt: str | None, tools: Sequence[BaseTool]) -> str:
+    """What an agent already has, for the Mediator: its system prompt and its tools."""
+    parts = [f"System prompt: {system_prompt.strip()}"] if system_prompt else []
+    if tools:
+        listed = "; ".join(f"{t.name}: {t.description.strip()[:200]}" for t in tools)
+        parts.append(f"Tools it can call: {listed}")
+    return "\n".join(parts)
+
+
 def context_user_id(context: object) -> str | None:
     """The ``user_id`` an agent's own run context carries, if it has one."""
     value = (
@@ -75,6 +85,10 @@ class MediatorMiddleware(AgentMiddleware[MediatorAgentState, Any, Any]):
             ``None`` reads them from the environment. The run's user is the
             agent context's ``user_id`` when it has one, else
             ``context.user_id``; behind LangGraph Server's auth, the caller.
+        assistant_environment: what the agent already has, so the Mediator
+            does not ask the user for it; :func:`describe_environment` builds
+            it from the agent's system prompt and tools. Used when the
+            settings carry none of their own.
 
     """
 
@@ -85,11 +99,13 @@ class MediatorMiddleware(AgentMiddleware[MediatorAgentState, Any, Any]):
         mediator_model: BaseChatModel | None = None,
         *,
         context: MediatorContext | None = None,
+        assistant_environment: str = "",
     ) -> None:
         """Keep the model and settings; nothing is built until a run needs it."""
         super().__init__()
         self.mediator_model = mediator_model
         self.context = context
+        self.assistant_environment = assistant_environment
         self.tools = []
 
     def settings(self, runtime: Runtime[Any]) -> MediatorContext:
@@ -100,12 +116,16 @@ class MediatorMiddleware(AgentMiddleware[MediatorAgentState, Any, Any]):
         middleware's own settings, with the agent context's ``user_id``.
         """
         if isinstance(runtime.context, MediatorContext):
-            return MediatorContext.for_run(runtime)
-        settings = self.context or MediatorContext()
-        claimed = context_user_id(runtime.context)
-        if claimed is not None and claimed != settings.user_id:
-            settings = replace(settings, user_id=claimed)
-        return settings.as_caller(getattr(runtime, "server_info", None))
+            settings = MediatorContext.for_run(runtime)
+        else:
+            settings = self.context or MediatorContext()
+            claimed = context_user_id(runtime.context)
+            if claimed is not None and claimed != settings.user_id:
+                settings = replace(settings, user_id=claimed)
+            settings = settings.as_caller(getattr(runtime, "server_info", None))
+        if self.assistant_environment and not settings.assistant_environment:
+            settings = replace(settings, assistant_environment=self.assistant_environment)
+        return settings
 
     @hook_config(can_jump_to=["end"])
     async def abefore_agent(

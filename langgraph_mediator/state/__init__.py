@@ -14,18 +14,21 @@ from langgraph_mediator.state.context import (
     StructuredOutput,
 )
 from langgraph_mediator.state.mediator import (
+    AskedQuestion,
     InputState,
     Intent,
     LedgerDelta,
     MediatorState,
     ModelCall,
     Requirement,
+    RequirementKind,
     RequirementStatus,
     TurnUsage,
 )
 from langgraph_mediator.state.reading import FeedbackKind, MediatorReading, RequirementChange
 
 __all__ = [
+    "AskedQuestion",
     "AssistantInput",
     "StructuredOutput",
     "ClarificationMode",
@@ -42,6 +45,7 @@ __all__ = [
     "RefinerContext",
     "Requirement",
     "RequirementChange",
+    "RequirementKind",
     "RequirementStatus",
     "TurnUsage",
 ]

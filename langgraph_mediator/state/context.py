@@ -27,6 +27,9 @@ ClarificationPolicy = Literal["never", "when_missing", "always"]
 * ``when_missing``: ask when the Mediator reports missing information that the
   task cannot do without (the default).
 * ``always``: ask on every turn until the per-task budget is spent.
+
+Under every policy a question already asked in the task (answered or passed
+over) is never asked again.
 """
 
 ClarificationMode = Literal["end_turn", "interrupt"]
@@ -69,6 +72,10 @@ def _env_float(name: str, default: float) -> float:
 
 _DEFAULT_MODEL = "smollm2-135m-instruct"
 MAX_QUESTIONS_LIMIT = 20
+ASSISTANT_ENVIRONMENT_CHARS = 20_000
+"""Longest description of the Assistant's environment a context may carry."""
+ENVIRONMENT_SHOWN_CHARS = 4_000
+"""How much of that description the Mediator's prompt shows (the rest is cut)."""
 """Most clarifying questions a task may be given: a budget, not a way to stall a thread."""
 
 
@@ -259,6 +266,14 @@ class MediatorContext(ModelSettings):
         env="MEDIATOR_SINGLE_TASK",
         per_run=True,
     )
+    assistant_environment: str = _setting(
+        lambda: _env("MEDIATOR_ASSISTANT_ENVIRONMENT", "") or "",
+        "What the Assistant already has (its system prompt, tools, a schema), so the "
+        "Mediator never asks the user for it. Shown to the Mediator fenced, cut at "
+        f"{ENVIRONMENT_SHOWN_CHARS:,} characters.",
+        env="MEDIATOR_ASSISTANT_ENVIRONMENT",
+        per_run=True,
+    )
     max_message_chars: int = _setting(
         lambda: _env_int("MEDIATOR_MAX_MESSAGE_CHARS", 20_000),
         "Longest user message accepted.",
@@ -273,6 +288,14 @@ class MediatorContext(ModelSettings):
             raise ValueError(f"max_questions_per_task must be in 0..{MAX_QUESTIONS_LIMIT}")
         if not self.user_id.strip():
             raise ValueError("user_id must not be empty")
+        if not isinstance(self.assistant_environment, str):
+            raise ValueError("assistant_environment must be text")
+        if len(self.assistant_environment) > ASSISTANT_ENVIRONMENT_CHARS:
+            raise ValueError(
+                f"assistant_environment has {len(self.assistant_environment):,} characters; "
+                f"the limit is {ASSISTANT_ENVIRONMENT_CHARS:,}: describe the Assistant's "
+                "tools and data briefly (MEDIATOR_ASSISTANT_ENVIRONMENT)."
+            )
 
     @classmethod
     def for_run(cls, runtime: Runtime[Any]) -> Self:

@@ -16,6 +16,8 @@ from typing_extensions import TypedDict
 from langgraph_mediator.state.reading import FeedbackKind
 
 RequirementStatus = Literal["active", "superseded", "retracted"]
+RequirementKind = Literal["requirement", "material"]
+"""A requirement the Mediator wrote, or material: a block of the user's message, verbatim."""
 
 
 class Requirement(TypedDict):
@@ -30,6 +32,10 @@ class Requirement(TypedDict):
     reason: NotRequired[str]
     change: NotRequired[str]
     """How it stopped being in force: ``supersede``, ``refine`` or ``retract``."""
+    kind: NotRequired[RequirementKind]
+    """Absent means ``requirement``; ``material`` holds the user's block verbatim in ``text``."""
+    source: NotRequired[str]
+    """The user's own words it was read from (the sentence of their message), verbatim."""
 
 
 class LedgerDelta(TypedDict):
@@ -48,6 +54,20 @@ class Intent(TypedDict):
     task_type: str
     goal: str
     missing_information: list[str]
+    """Details that block the task and nobody has given."""
+    assumable_details: NotRequired[list[str]]
+    """Details nobody has given that the Assistant may assume (noted, never asked)."""
+
+
+class AskedQuestion(TypedDict):
+    """A clarifying question the Mediator asked, and the user's reply once it came."""
+
+    turn: int
+    task: int
+    question: str
+    details: list[str]
+    """The missing details it asked about."""
+    reply: str | None
 
 
 class ModelCall(TypedDict):
@@ -90,6 +110,8 @@ class MediatorState(InputState):
     should_clarify: NotRequired[bool]
     pending_question: NotRequired[str | None]
     questions_asked: NotRequired[int]
+    questions: NotRequired[list[AskedQuestion]]
+    """Every question asked in the thread, with its reply: shown to the Mediator, never re-asked."""
     instruction: NotRequired[str]
     last_answer: NotRequired[str]
     turn_usage: NotRequired[TurnUsage]

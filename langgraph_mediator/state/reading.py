@@ -61,7 +61,7 @@ class MediatorReading(BaseModel):
     new_requirements: list[ShortText] = Field(
         default_factory=list,
         max_length=8,
-        description="Requirements this message adds, each one explicit sentence.",
+        description="Requirements this message adds: one fact each, one explicit sentence.",
     )
     changes: list[RequirementChange] = Field(
         default_factory=list,
@@ -71,7 +71,19 @@ class MediatorReading(BaseModel):
     missing_information: list[Note] = Field(
         default_factory=list,
         max_length=4,
-        description="Details the task cannot be done without that nobody has given yet.",
+        description="Details that block the task: it cannot be done without them, nobody has "
+        "given them and the assistant does not have them.",
+    )
+    assumable_details: list[Note] = Field(
+        default_factory=list,
+        max_length=4,
+        description="Details nobody has given that the assistant can reasonably assume.",
+    )
+    material: list[Annotated[str, Field(max_length=4)]] = Field(
+        default_factory=list,
+        max_length=12,
+        description="Labels (B1, B2...) of the message's blocks to hand over verbatim: a table, "
+        "code, a document, data.",
     )
     clarifying_question: str = Field(
         default="",

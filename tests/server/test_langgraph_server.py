@@ -55,7 +55,7 @@ async def test_a_three_turn_conversation_keeps_the_ledger_on_the_server(
     start = len(stub.requests)
     answered = await turn(client, thread, "Celsius.", alice)
     assert contents(answered)[-1] == ASSISTANT_REPLY
-    assert "Question the Mediator asked the user: " + QUESTION in last_user_text(
+    assert f"- Q: {QUESTION} Reply: (this message)" in last_user_text(
         mediator_requests(stub.requests[start:])[0]
     )
 

@@ -256,7 +256,7 @@ def test_a_server_run_may_set_the_per_run_fields() -> None:
     assert MediatorContext.for_run(on_server(User("alice"), context)).single_task is True
     assert set(MediatorContext.per_run_fields()) == {
         "user_id", "clarification_policy", "clarification_mode", "max_questions_per_task",
-        "assistant_input", "single_task", "temperature",
+        "assistant_input", "single_task", "temperature", "assistant_environment",
     }  # fmt: skip
     with pytest.raises(RunContextError, match="refiner_model"):
         RefinerContext.for_run(on_server(User("alice"), RefinerContext(refiner_model="x")))

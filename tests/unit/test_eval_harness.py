@@ -340,3 +340,63 @@ async def test_mediator_refiner_learns_on_train_and_runs_on_test(tmp_path: Path)
     assert {k[1] for k in done if k[0] == "MEDIATOR"} == {t.task_id for t in train}
     assert {k[1] for k in done if k[0] == "MEDIATOR+REFINER"} == {t.task_id for t in test}
     assert bench.refine_report is not None and bench.refine_report.pairs == []
+
+
+# --- instruction fidelity and FINAL -----------------------------------------------------------
+
+
+def paint_readings() -> list[AIMessage]:
+    return [
+        reading("new_task", goal="Count paint cans.", new=["Count cans of paint."]),
+        reading("new_information", new=["The walls are 50 square metres."]),
+        reading("new_information", new=["Two coats."]),
+        reading("new_information", new=["One can covers 10 square metres."]),
+    ]
+
+
+async def test_a_mediated_conversation_records_the_fidelity_of_its_final_instruction() -> None:
+    env = env_with(
+        scripted("5 cans.", "no idea", "still 5", "10 cans."), scripted(*paint_readings())
+    )
+    result = await run_conversation(env, task(), Setting.MEDIATOR, 0)
+    assert result.fidelity is not None
+    assert result.fidelity["recall"] == 1.0, result.fidelity["missing"]
+    assert (result.fidelity["stale"], result.fidelity["invented"]) == ([], [])
+    bare = await run_conversation(env_with(scripted("10 cans.")), task(), Setting.SHARDED, 0)
+    assert bare.fidelity is None, "only mediated settings have an instruction"
+
+
+async def test_final_reveals_every_shard_then_answers_once_from_the_instruction_alone() -> None:
+    assistant = scripted("10 cans.", "10 cans.", "10 cans.", "10 cans.", "The answer is 10.")
+    env = env_with(assistant, scripted(*paint_readings()))
+    result = await run_conversation(env, task(), Setting.FINAL, 0)
+    assert [t.shard for t in result.turns] == [0, 1, 2, 3, None], "no stop at a correct answer"
+    final = result.turns[-1]
+    assert assistant.seen[-1] == [HumanMessage(result.turns[-2].instruction)]
+    assert final.user == result.turns[-2].instruction and final.score == 1.0
+    assert result.score == 1.0 and all(t.score is None for t in result.turns[:-1])
+    assert result.fidelity is not None and result.fidelity["invented"] == []
+
+
+async def test_final_scores_only_its_one_answer() -> None:
+    assistant = scripted("10 cans.", "10 cans.", "10 cans.", "10 cans.", "The answer is 7.")
+    result = await run_conversation(
+        env_with(assistant, scripted(*paint_readings())), task(), Setting.FINAL, 0
+    )
+    assert result.score == 0.0, "correct answers mid-conversation do not count in FINAL"
+
+
+def test_the_report_carries_fidelity_and_counts_corrections_as_their_own_family(
+    tmp_path: Path,
+) -> None:
+    fidelity = {"facts": 4, "carried": 3, "missing": ["8"], "stale": ["3"], "invented": [],
+                "questions": 2, "reasked": 1, "has_instruction": True, "recall": 0.75}  # fmt: skip
+    results = [
+        ConversationResult("MEDIATOR", "c1", "math", 0, score=1.0, fidelity=fidelity,
+                           variant="corrections"),
+        ConversationResult("MEDIATOR", "p1", "math", 0, score=0.0, fidelity=fidelity),
+    ]  # fmt: skip
+    text = write_report(tmp_path, results, ["MEDIATOR"], header={"run": "x"}).read_text()
+    assert "| corrections | MEDIATOR | 1 | 75% | 1.00 | 0.00 | 2.00 | 1.00 | 0 |" in text
+    assert "| all | MEDIATOR | 2 | 75% |" in text
+    assert "| corrections |" in text.split("## P per task family")[1]

@@ -61,7 +61,7 @@ async def test_the_run_pauses_on_the_question_and_resumes_to_an_answer() -> None
     done = await graph.ainvoke(Command(resume="Celsius"), CONFIG, context=context)
     contents = [m.content for m in done["messages"]]
     assert contents == ["Convert 20 degrees.", QUESTION, "Celsius", "68 F"]
-    assert "Question the Mediator asked the user: " + QUESTION in str(mediator.seen[1][1].content)
+    assert f"- Q: {QUESTION} Reply: (this message)" in str(mediator.seen[1][1].content)
     assert [r["text"] for r in done["ledger"]] == [
         "Convert 20 degrees.",
         "The input is in Celsius.",

@@ -82,7 +82,7 @@ async def test_the_answer_to_a_question_is_read_against_it_and_executed() -> Non
     chat = Conversation(mediator, assistant)
     await chat.say("Convert 20 degrees.")
     out = await chat.say("Celsius")
-    assert "Question the Mediator asked the user: Which unit?" in mediator_turn_prompt(mediator)
+    assert "- Q: Which unit? Reply: (this message)" in mediator_turn_prompt(mediator)
     assert out["pending_question"] is None and out["last_answer"] == "68 F"
     assert "2. The input is in Celsius." in out["instruction"]
 

@@ -2,6 +2,9 @@
 
 * ``sharded_tasks.jsonl``: the project's authored sharded tasks (math, code
   with tests, function calls), the default task file of ``mediator eval``;
+* ``corrections_tasks.jsonl``: the corrections family (math, code, function
+  calls, SQL) whose later shards correct, retract or narrow earlier ones, with
+  bare confirmations among them; ``mediator eval --tasks corrections``;
 * ``feedback_classification.jsonl`` and ``underspecification.jsonl``: the
   labeled sets of the component evals.
 
@@ -21,5 +24,6 @@ def dataset_path(name: str) -> Path:
 
 
 AUTHORED_TASKS = dataset_path("sharded_tasks.jsonl")
+CORRECTIONS_TASKS = dataset_path("corrections_tasks.jsonl")
 FEEDBACK_SET = dataset_path("feedback_classification.jsonl")
 UNDERSPEC_SET = dataset_path("underspecification.jsonl")
