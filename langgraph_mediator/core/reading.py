@@ -21,7 +21,6 @@ from langgraph_mediator.models import ask_structured
 from langgraph_mediator.state.context import MediatorContext, StructuredOutput
 from langgraph_mediator.state.mediator import MediatorState, ModelCall
 from langgraph_mediator.state.reading import MediatorReading
-from langgraph_mediator.text import comparison_key
 
 
 @dataclass(frozen=True)
@@ -105,7 +104,8 @@ def settle_reading(
     never does; evident material is always passed on verbatim; and a turn that
     is not a confirmation never loses the user's words: a fact of the message
     that no part of the reading carries is kept in the sentence that gave it,
-    and a reading that carries nothing keeps the message itself.
+    and a reading that carries nothing (no requirement, change or material,
+    nor the goal of a task it starts) keeps the message itself.
     """
     notes: list[str] = []
     reading = _settle_feedback(reading, state, context, notes)
@@ -145,10 +145,10 @@ def _keep_user_words(
         return reading
     task = state.get("task_number", 0) if reading.feedback != "new_task" else -1
     known = [r["text"] for r in state.get("ledger", []) if r["task"] == task]
-    if not (reading.new_requirements or reading.changes or reading.material):
-        starts_task = not state.get("intent") or reading.feedback == "new_task"
-        goal_is_message = starts_task and comparison_key(reading.goal) == comparison_key(words)
-        if goal_is_message or in_force(state.get("ledger", []), task, words):
+    starts_task = not state.get("intent") or reading.feedback == "new_task"
+    carried = reading.new_requirements or reading.changes or reading.material
+    if not (carried or (starts_task and reading.goal.strip())):
+        if in_force(state.get("ledger", []), task, words):
             return reading
         notes.append("the reading carried no requirement: kept the message verbatim")
         return reading.model_copy(update={"new_requirements": [words]})

@@ -10,16 +10,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.messages.ai import UsageMetadata
-from langchain_core.outputs import ChatGeneration, ChatResult
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.graph import START, MessagesState, StateGraph
 from langgraph.graph.state import CompiledStateGraph
 
 from langgraph_mediator.core.prompts import message_in_prompt
+from langgraph_mediator.evals.canned import CannedChatModel
 
 
 def _tokens(messages: list[BaseMessage], reply: str) -> UsageMetadata:
@@ -30,7 +29,7 @@ def _tokens(messages: list[BaseMessage], reply: str) -> UsageMetadata:
     )
 
 
-class InstantChatModel(BaseChatModel):
+class InstantChatModel(CannedChatModel):
     """Replies at once: a MediatorReading when tools are bound, else a short answer."""
 
     structured: bool = False
@@ -60,24 +59,6 @@ class InstantChatModel(BaseChatModel):
         }
         call = {"name": "MediatorReading", "args": args, "id": "call-instant", "type": "tool_call"}
         return AIMessage("", tool_calls=[call], usage_metadata=_tokens(messages, str(args)))
-
-    def _generate(
-        self,
-        messages: list[BaseMessage],
-        stop: list[str] | None = None,
-        run_manager: CallbackManagerForLLMRun | None = None,
-        **kwargs: Any,
-    ) -> ChatResult:
-        return ChatResult(generations=[ChatGeneration(message=self._reply(messages))])
-
-    async def _agenerate(
-        self,
-        messages: list[BaseMessage],
-        stop: list[str] | None = None,
-        run_manager: AsyncCallbackManagerForLLMRun | None = None,
-        **kwargs: Any,
-    ) -> ChatResult:
-        return self._generate(messages)
 
 
 def build_bare_graph(
