@@ -17,7 +17,7 @@ every other word; these are the words a correct answer depends on.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Literal
@@ -103,18 +103,20 @@ def _fact_of(text: str, match: re.Match[str]) -> Fact | None:
     return _word_fact(text, match)
 
 
+def _facts_in(text: str) -> Iterator[Fact]:
+    cleaned = _LIST_MARKER.sub("", text)
+    for match in _FACT.finditer(cleaned):
+        fact = _fact_of(cleaned, match)
+        if fact is not None:
+            yield fact
+
+
 def extract_facts(text: str) -> list[Fact]:
     """The facts of ``text``, each once, in the order they first appear.
 
     List markers at the start of a line ("1.", "-") are not numbers.
     """
-    cleaned = _LIST_MARKER.sub("", text)
-    found: dict[tuple[str, str], Fact] = {}
-    for match in _FACT.finditer(cleaned):
-        fact = _fact_of(cleaned, match)
-        if fact is not None:
-            found.setdefault((fact.kind, fact.value), fact)
-    return list(found.values())
+    return facts_of_all([text])
 
 
 def _values(text: str) -> set[tuple[str, str]]:
@@ -149,9 +151,9 @@ def carries(text: str, fact: Fact) -> bool:
 
 
 def facts_of_all(texts: Iterable[str]) -> list[Fact]:
-    """The facts of several texts, each once, in order."""
+    """The facts of several texts, each once, in the order they first appear."""
     found: dict[tuple[str, str], Fact] = {}
     for text in texts:
-        for fact in extract_facts(text):
+        for fact in _facts_in(text):
             found.setdefault((fact.kind, fact.value), fact)
     return list(found.values())

@@ -81,13 +81,19 @@ def needs_block_list(blocks: list[Block]) -> bool:
     )
 
 
+def opening(text: str, chars: int) -> str:
+    """The first ``chars`` characters of ``text``, its white space collapsed: a preview."""
+    return " ".join(text.split())[:chars]
+
+
 def block_list(blocks: list[Block]) -> str:
     """The prompt's list of blocks: label, size and opening words of each."""
     lines = []
     for block in blocks:
-        preview = " ".join(block.text.split())[:PREVIEW_CHARS]
         more = " [...]" if len(block.text) > PREVIEW_CHARS else ""
-        lines.append(f"{block.label} ({len(block.text)} chars): {preview}{more}")
+        lines.append(
+            f"{block.label} ({len(block.text)} chars): {opening(block.text, PREVIEW_CHARS)}{more}"
+        )
     return "\n".join(lines)
 
 

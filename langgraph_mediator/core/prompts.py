@@ -15,7 +15,12 @@ from collections.abc import Sequence
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
 from langgraph_mediator.core.ledger import active_requirements, format_ledger
-from langgraph_mediator.core.material import block_list, message_blocks, needs_block_list
+from langgraph_mediator.core.material import (
+    block_list,
+    message_blocks,
+    needs_block_list,
+    opening,
+)
 from langgraph_mediator.state.context import ENVIRONMENT_SHOWN_CHARS
 from langgraph_mediator.state.mediator import AskedQuestion, MediatorState, Requirement
 from langgraph_mediator.text import fence, neutralise
@@ -99,7 +104,7 @@ def ledger_lines(requirements: Sequence[Requirement]) -> str:
     shown: list[Requirement] = []
     for r in requirements:
         if r.get("kind") == "material":
-            preview = " ".join(r["text"].split())[:MATERIAL_PREVIEW_CHARS]
+            preview = opening(r["text"], MATERIAL_PREVIEW_CHARS)
             r = {**r, "text": f"(material, {len(r['text'])} chars, passed on whole) {preview}"}
         shown.append(r)
     return format_ledger(shown)

@@ -27,6 +27,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -140,6 +141,11 @@ class EvalEnvironment:
     """Turns allowed beyond one per shard (answers to the assistant's questions)."""
 
 
+def final_instruction(turns: Sequence[TurnLog]) -> str:
+    """The last instruction the Mediator wrote in ``turns`` (empty when it wrote none)."""
+    return next((t.instruction for t in reversed(turns) if t.instruction), "")
+
+
 def task_system_prompt(task: ShardedTask) -> str | None:
     """What the task's environment gives the assistant in every setting (functions, schema)."""
     if task.family == "actions":
@@ -211,7 +217,7 @@ class ConversationRunner:
     def _fidelity(self) -> Fidelity:
         # FINAL's last turn sends the instruction itself: it is not something the user said.
         turns = [t for t in self.result.turns if t is not self.final_log]
-        instruction = next((t.instruction for t in reversed(turns) if t.instruction), "")
+        instruction = final_instruction(turns)
         shards = [self.task.shards[t.shard] for t in turns if t.shard is not None]
         return instruction_fidelity(
             instruction, shards, [t.user for t in turns], record=self.task.record,
@@ -329,8 +335,7 @@ class ConversationRunner:
 
     async def _final_answer(self) -> None:
         """FINAL: the Assistant answers once, from the final instruction alone."""
-        written = [t.instruction for t in self.result.turns if t.instruction]
-        instruction = written[-1] if written else ""
+        instruction = final_instruction(self.result.turns)
         if not instruction:
             self.result.detail = "the Mediator wrote no instruction"
             return

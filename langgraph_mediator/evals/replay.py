@@ -40,6 +40,7 @@ from langgraph_mediator.evals.conversation import (
     ConversationResult,
     EvalEnvironment,
     Setting,
+    final_instruction,
     run_conversation,
 )
 from langgraph_mediator.evals.datasets import CORRECTIONS_TASKS
@@ -113,8 +114,7 @@ class Replay:
     @property
     def instruction(self) -> str:
         """The final instruction (what FINAL's one answer was asked)."""
-        written = [t.instruction for t in self.result.turns if t.instruction]
-        return written[-1] if written else ""
+        return final_instruction(self.result.turns)
 
 
 def replay_context() -> MediatorContext:
