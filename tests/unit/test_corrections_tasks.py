@@ -1,6 +1,6 @@
 """The corrections family: later shards correct, retract or narrow earlier ones.
 
-Math and code so far (actions and SQL are still to be authored). Every
+Math, code, function calls (actions) and SQL (database), eight of each. Every
 reference passes its checker and every stale reference (the answer that
 ignores the corrections) fails it, so the family scores exactly the failure
 Liu et al. name. Stale facts are where they should be: in the shards that
@@ -61,11 +61,11 @@ def whole_word(value: str) -> re.Pattern[str]:
     return re.compile(rf"(?<![\w.]){re.escape(value)}(?![\w])", re.IGNORECASE)
 
 
-def test_the_family_has_math_and_code_tasks_with_every_kind_of_correction() -> None:
+def test_the_family_spans_four_task_families_with_every_kind_of_correction() -> None:
     families = Counter(task.family for task in TASKS)
-    assert len(TASKS) >= 16
-    assert {"math", "code"} <= set(families)
-    assert min(families.values()) >= 8
+    assert len(TASKS) >= 30
+    assert set(families) == {"math", "code", "actions", "database"}
+    assert min(families.values()) >= 7, families
     kinds = Counter(c["kind"] for task in TASKS for c in task.record["corrections"])
     assert all(kinds[kind] >= 5 for kind in KINDS), kinds
 
@@ -87,3 +87,12 @@ def test_each_task_corrects_and_names_its_stale_facts(task: ShardedTask) -> None
 def test_the_reference_passes_and_the_stale_reference_fails(task: ShardedTask) -> None:
     assert check(task, reference(task)).passed
     assert not check(task, task.record["stale_reference"]).passed
+
+
+@pytest.mark.parametrize(
+    "task", [t for t in TASKS if t.family == "database"], ids=lambda task: task.task_id
+)
+def test_each_sql_task_carries_rows_that_fit_the_assistants_environment(task: ShardedTask) -> None:
+    schema = str(task.record["schema_sql"])
+    assert "insert into" in schema.lower(), "without rows the checker only compares SQL text"
+    assert len(schema) < 3000, "the schema is shown to the Assistant every turn"
