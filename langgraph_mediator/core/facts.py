@@ -42,7 +42,7 @@ _NOT_NAMES = frozenset((
 _LIST_MARKER = re.compile(r"^[ \t]*(?:\d+[.)]|[-*•])[ \t]+", re.MULTILINE)
 _SENTENCE_START = re.compile(r"(?:^|[.!?:;]\s+|\n\s*)[\[(\"“‘']?$")
 _FACT = re.compile(
-    r"(?P<date>(?<![\w.])\d{4}-\d{2}-\d{2}(?![\w]))"
+    r"(?P<date>(?<![\w.])\d{4}-\d{2}(?:-\d{2})?(?![\w]))"
     r"|(?P<time>(?<![\w.:])\d{1,2}:\d{2}(?![\w:]))"
     r"|(?P<number>(?<![\w.,])[-−]?\$?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?%?(?![\d]))"
     r"|(?P<quoted>(?<![\w])[\"“`'‘](?P<inner>[^\"“”`'‘’\n]{1,80})[\"”`'’](?![\w]))"
@@ -143,6 +143,21 @@ class FactIndex:
         return (fact.kind, fact.value) in self.values or bool(
             _as_term(fact.value).search(self.text)
         )
+
+
+def declared_fact(value: str) -> Fact:
+    """The fact a task declares by value ("Denver", "commas", "2026-03"), taken whole.
+
+    Extraction reads a value in context (a sentence's first word is no name, a
+    lower-case word is no fact), but a declared value is a fact by declaration:
+    it is the extracted fact when that is the whole value, else the value as a
+    whole term.
+    """
+    value = " ".join(value.split())
+    found = extract_facts(value)
+    if len(found) == 1 and found[0].text.lower() in (value.lower(), value.lower().lstrip("$")):
+        return found[0]
+    return Fact("name", value.lower(), value)
 
 
 def carries(text: str, fact: Fact) -> bool:

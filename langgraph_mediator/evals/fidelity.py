@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from langgraph_mediator.core.facts import Fact, FactIndex, facts_of_all
+from langgraph_mediator.core.facts import Fact, FactIndex, declared_fact, facts_of_all
 from langgraph_mediator.core.instruction import instruction_content
 from langgraph_mediator.core.policy import same_question
 
@@ -54,9 +54,16 @@ class Fidelity:
         return cls(**{k: v for k, v in data.items() if k != "recall"})
 
 
-def _stale_facts(record: dict[str, Any]) -> list[Fact]:
-    stale = record.get("stale_facts") or []
-    return facts_of_all(str(value) for value in stale if str(value).strip())
+def _stale_facts(record: dict[str, Any]) -> tuple[list[Fact], set[tuple[str, str]]]:
+    """The declared stale values, each taken whole, and every fact key they cover.
+
+    The keys also hold the facts extracted from inside a value ("2026" of
+    "2026-03-14") so that no part of a stale value is expected to be carried.
+    """
+    values = [str(value) for value in record.get("stale_facts") or [] if str(value).strip()]
+    stale = [declared_fact(value) for value in values]
+    keys: set[tuple[str, str]] = {(f.kind, f.value) for f in [*stale, *facts_of_all(values)]}
+    return stale, keys
 
 
 def reasked_count(questions: Sequence[str]) -> int:
@@ -82,8 +89,7 @@ def instruction_fidelity(
     questions): a fact of the instruction found there is not invented.
     ``record`` is the task record, for its ``stale_facts``.
     """
-    stale = _stale_facts(record or {})
-    stale_keys = {(f.kind, f.value) for f in stale}
+    stale, stale_keys = _stale_facts(record or {})
     expected = [f for f in facts_of_all(shards) if (f.kind, f.value) not in stale_keys]
     said = FactIndex("\n".join([*user_texts, environment]))
     content = instruction_content(instruction)

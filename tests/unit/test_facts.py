@@ -21,6 +21,7 @@ def values(text: str) -> set[tuple[str, str]]:
         ("1,200 people came", {("number", "1200")}),
         ("15% off", {("number", "15")}),
         ("at 3:30 on 2024-05-01", {("number", "3:30"), ("number", "2024-05-01")}),
+        ("sales of 2026-03", {("number", "2026-03")}),  # a year-month is one fact, not 2026 and 3
         ("two more hours", {("number", "2")}),
         ("it's for Lisbon", {("name", "lisbon")}),
         ("show temperatures in Celsius", {("name", "celsius")}),
@@ -85,6 +86,27 @@ def test_a_stale_value_a_missing_one_and_an_invented_one_are_each_counted() -> N
     assert fidelity.stale == ["3"]
     assert sorted(fidelity.missing) == ["5", "8"] and fidelity.recall == 0.0
     assert fidelity.invented == ["IKEA"]
+
+
+@pytest.mark.parametrize(
+    ("shards", "stale", "instruction_text"),
+    [
+        (["fly to Denver", "sorry, not Denver, Dallas"], "Denver", "The flight goes to Dallas."),
+        (["split on commas", "no, by semicolons"], "commas", "Split on semicolons."),
+        (["in fahrenheit", "celsius please"], "fahrenheit", "Show celsius."),
+        (["for 2026-03", "sorry, 2026-04"], "2026-03", "Only sales of 2026-04."),
+    ],
+)
+def test_a_declared_stale_value_is_matched_whole_and_never_expected(
+    shards: list[str], stale: str, instruction_text: str
+) -> None:
+    record = {"stale_facts": [stale]}
+    corrected = instruction_fidelity(instruction("Do it.", instruction_text), shards, shards,
+                                     record=record)  # fmt: skip
+    assert (corrected.stale, corrected.missing) == ([], [])
+    ignored = instruction_fidelity(instruction("Do it.", f"{instruction_text} Also {stale}."),
+                                   shards, shards, record=record)  # fmt: skip
+    assert ignored.stale == [stale]
 
 
 def test_the_instructions_own_scaffolding_is_never_an_invented_fact() -> None:
