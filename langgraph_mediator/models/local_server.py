@@ -56,6 +56,16 @@ def bundled_model_path() -> Path:
     return path
 
 
+def _context_size_setting() -> int:
+    raw = os.environ.get("MEDIATOR_LOCAL_N_CTX", "0").strip() or "0"
+    if not raw.isdigit():
+        raise LocalModelError(
+            f"MEDIATOR_LOCAL_N_CTX={raw!r} is not a whole number of tokens "
+            "(0, the default, is the model's own context)"
+        )
+    return int(raw)
+
+
 def free_port() -> int:
     """A TCP port on 127.0.0.1 that nothing listens on right now."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
@@ -69,7 +79,9 @@ class LocalModelServer:
 
     model_path: Path
     alias: str = LOCAL_MODEL_ALIAS
-    context_size: int = 4096
+    context_size: int = field(default_factory=lambda: _context_size_setting())
+    """Tokens of context; 0 (the default) is the model's own training context (8192 for
+    SmolLM2), so long tasks such as the released summaries fit (``MEDIATOR_LOCAL_N_CTX``)."""
     threads: int = field(default_factory=lambda: max(1, os.cpu_count() or 1))
     startup_timeout: float = 120.0
     port: int = 0
@@ -88,8 +100,10 @@ class LocalModelServer:
             raise LocalModelError(f"llama-cpp-python is not installed: {_INSTALL_HINT}.")
         self.port = free_port()
         self._log = tempfile.TemporaryFile()  # noqa: SIM115  # lives as long as the server
+        # The guard ends the server when this process ends, even by SIGKILL (no atexit runs).
         command = [
-            sys.executable, "-m", "llama_cpp.server",
+            sys.executable, "-m", "langgraph_mediator.models.orphan_guard", str(os.getpid()),
+            "llama_cpp.server",
             "--model", str(self.model_path),
             "--model_alias", self.alias,
             "--host", "127.0.0.1",

@@ -8,6 +8,7 @@ import os
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import httpx
@@ -164,3 +165,31 @@ def test_cli_refine_history_and_rollback(server: LocalModelServer, tmp_path: Pat
     if saved:
         rolled = cli("guidelines", "rollback")
         assert rolled.returncode == 0 and "now version 2 (rollback to v0" in rolled.stdout
+
+
+SERVER_PARENT = """
+from langgraph_mediator.models.local_server import ensure_local_server
+server = ensure_local_server()
+print(server._process.pid, flush=True)
+import time; time.sleep(300)
+"""
+
+
+def test_the_embedded_server_dies_with_a_sigkilled_parent() -> None:
+    """``kill -9`` runs no atexit hook: the orphan guard must end the server on its own."""
+    parent = subprocess.Popen([sys.executable, "-c", SERVER_PARENT], stdout=subprocess.PIPE,
+                              text=True)  # fmt: skip
+    assert parent.stdout is not None
+    server_pid = int(parent.stdout.readline())
+    cmdline = Path(f"/proc/{server_pid}/cmdline").read_bytes().split(b"\0")
+    assert b"llama_cpp.server" in cmdline and b"--n_ctx" in cmdline
+    assert cmdline[cmdline.index(b"--n_ctx") + 1] == b"0", "the model's whole context"
+    os.kill(parent.pid, 9)
+    parent.wait(timeout=10)
+    for _ in range(100):
+        stat = Path(f"/proc/{server_pid}/stat")
+        if not stat.exists() or stat.read_text().rsplit(")", 1)[1].split()[0] == "Z":
+            return
+        time.sleep(0.1)
+    os.kill(server_pid, 9)
+    pytest.fail("the embedded model server outlived its SIGKILLed parent")
