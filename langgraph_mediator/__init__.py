@@ -7,6 +7,7 @@ Refiner learns per-user guidelines from failed and successful conversations.
 
 from langgraph_mediator.core import validate_user_message
 from langgraph_mediator.errors import (
+    DatabaseError,
     InvalidMessageError,
     LocalModelError,
     MediatorError,
@@ -29,6 +30,7 @@ from langgraph_mediator.state import (
 )
 
 __all__ = [
+    "DatabaseError",
     "InvalidMessageError",
     "LocalModelError",
     "MediatorContext",

@@ -38,6 +38,16 @@ class UnknownThreadError(MediatorError, LookupError):
     """A thread named for resuming has nothing saved under its id; nothing was written."""
 
 
+class DatabaseError(MediatorError, ValueError):
+    """The database named for threads and guidelines cannot be used; nothing was created.
+
+    The message names the value to change (``--db``, ``MEDIATOR_DB``): an
+    unsupported URL scheme, a folder that does not exist, a file that is not
+    SQLite, a Postgres server that does not answer, or, when resuming, a
+    database that does not exist yet.
+    """
+
+
 class RefinerOutputError(MediatorError, RuntimeError):
     """The Refiner's model gave malformed output twice; nothing was stored."""
 

@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
@@ -23,7 +24,13 @@ from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.store.base import BaseStore
 from langgraph.store.memory import InMemoryStore
 
+from langgraph_mediator.errors import DatabaseError
+from langgraph_mediator.text import redact_secrets
+
 MEMORY = ":memory:"
+_URL_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
+_SQLITE_HEADER = b"SQLite format 3\x00"
+POSTGRES_CONNECT_SECONDS = 5
 
 
 def data_dir() -> Path:
@@ -53,6 +60,78 @@ def default_results_dir() -> Path:
 def is_postgres_url(db: str) -> bool:
     """Whether ``db`` names a Postgres database rather than a SQLite file."""
     return db.startswith(("postgresql://", "postgres://"))
+
+
+def sqlite_problem(path: Path, *, must_exist: bool = False) -> str | None:
+    """Why the SQLite file ``path`` cannot be used (``None`` when it can); creates nothing.
+
+    A new file is created only in a folder that exists: a mistyped folder is
+    an error, not a tree of new folders. ``must_exist`` is for resuming a
+    thread: a database that is not there holds nothing to resume.
+    """
+    if path.is_dir():
+        return f"{path} is a folder; name a SQLite file in it, e.g. {path / 'mediator.sqlite'}"
+    if not path.exists():
+        if must_exist:
+            return f"there is no database at {path}, so there is nothing to resume: check the path"
+        if not path.parent.is_dir():
+            return f"the folder {path.parent} does not exist: create it, or choose another path"
+        return None
+    with path.open("rb") as handle:
+        header = handle.read(len(_SQLITE_HEADER))
+    if header and header != _SQLITE_HEADER:
+        return f"{path} is not a SQLite database"
+    return None
+
+
+def database_problem(db: str, *, must_exist: bool = False) -> str | None:
+    """Why ``db`` cannot name a database (``None`` when it can), without connecting.
+
+    ``:memory:``, a ``postgresql://`` URL or a SQLite file path; any other
+    ``scheme://`` is refused rather than taken for a file name.
+    """
+    if db == MEMORY or is_postgres_url(db):
+        return None
+    if _URL_SCHEME.match(db):
+        scheme = db.split("://", 1)[0]
+        return f"{scheme}:// is not supported: use a SQLite file path or a postgresql:// URL"
+    if Path(db).resolve() == default_db_path().resolve() and not must_exist:
+        return None  # the package's own default: its folder is created on first use
+    return sqlite_problem(Path(db), must_exist=must_exist)
+
+
+async def check_database(
+    db: str | os.PathLike[str] | None = None, *, must_exist: bool = False
+) -> None:
+    """Fail fast, with one clear line, if ``db`` cannot be used; nothing is created.
+
+    Postgres gets one connection attempt of ``POSTGRES_CONNECT_SECONDS``
+    (a server that is down is found before anything else starts).
+
+    Raises:
+        DatabaseError: the message names the value and what is wrong with it.
+
+    """
+    target = str(db) if db is not None else str(default_db_path())
+    problem = database_problem(target, must_exist=must_exist)
+    if problem is None and is_postgres_url(target):
+        problem = await _postgres_problem(target)
+    if problem is not None:
+        raise DatabaseError(f"Cannot use the database {redact_secrets(target)}: {problem}")
+
+
+async def _postgres_problem(url: str) -> str | None:
+    import psycopg
+
+    try:
+        connection = await psycopg.AsyncConnection.connect(
+            url, connect_timeout=POSTGRES_CONNECT_SECONDS
+        )
+    except psycopg.Error as exc:
+        reason = " ".join(str(exc).split()) or type(exc).__name__
+        return f"Postgres does not answer ({redact_secrets(reason)[:200]})"
+    await connection.close()
+    return None
 
 
 @dataclass(frozen=True)
@@ -97,8 +176,15 @@ async def _open_postgres(
 
 @asynccontextmanager
 async def open_persistence(db: str | os.PathLike[str] | None = None) -> AsyncIterator[Persistence]:
-    """Open (and set up) the checkpointer and store for ``db``; close them on exit."""
+    """Open (and set up) the checkpointer and store for ``db``; close them on exit.
+
+    Raises:
+        DatabaseError: ``db`` names no usable database (see :func:`database_problem`).
+
+    """
     target = str(db) if db is not None else str(default_db_path())
+    if problem := database_problem(target):
+        raise DatabaseError(f"Cannot use the database {redact_secrets(target)}: {problem}")
     if target == MEMORY:
         yield Persistence(InMemorySaver(), InMemoryStore(), MEMORY)
         return
@@ -111,7 +197,8 @@ async def open_persistence(db: str | os.PathLike[str] | None = None) -> AsyncIte
             from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
             from langgraph.store.sqlite.aio import AsyncSqliteStore
 
-            Path(target).parent.mkdir(parents=True, exist_ok=True)
+            if Path(target).resolve() == default_db_path().resolve():
+                Path(target).parent.mkdir(parents=True, exist_ok=True)
             saver = await stack.enter_async_context(AsyncSqliteSaver.from_conn_string(target))
             store = await stack.enter_async_context(AsyncSqliteStore.from_conn_string(target))
         await saver.setup()  # type: ignore[attr-defined]

@@ -17,7 +17,13 @@ from collections.abc import Sequence
 from rich.markup import escape
 
 from langgraph_mediator.cli import bench, chat, demo, evaluate, guidelines, tokens
-from langgraph_mediator.cli.common import EXIT_ERROR, Command, console, start_model_server
+from langgraph_mediator.cli.common import (
+    EXIT_ERROR,
+    Command,
+    check_database_flag,
+    console,
+    start_model_server,
+)
 from langgraph_mediator.errors import MediatorError
 
 DESCRIPTION = (
@@ -53,6 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 async def dispatch(command: Command, args: argparse.Namespace) -> int:
     """Check what the command needs, validate its settings, start its model server, run it."""
+    await check_database_flag(args)
     if command.preflight is not None:
         command.preflight()
     if command.settings is not None:

@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from langgraph_mediator.models.local_server import ensure_local_server, local_server_running
-from langgraph_mediator.persistence import default_db_path
+from langgraph_mediator.persistence import check_database, default_db_path
 from langgraph_mediator.state import MediatorContext, ModelSettings
 from langgraph_mediator.text import redact_secrets
 
@@ -24,11 +24,12 @@ Runner = Callable[[argparse.Namespace, Console], Awaitable[int]]
 class Command:
     """One ``mediator`` subcommand: its name, its arguments and what it runs.
 
-    Before the command runs, the dispatcher calls ``preflight`` (a check that
-    fails fast, e.g. a missing extra), then ``settings``, which builds and
-    validates the command's model settings (a bad ``MEDIATOR_*`` value is a
-    clear error before anything starts), and then starts the embedded model
-    server if those settings name no endpoint; no command starts it on its own.
+    Before the command runs, the dispatcher checks its ``--db`` (if it has
+    one), calls ``preflight`` (a check that fails fast, e.g. a missing extra),
+    then ``settings``, which builds and validates the command's model settings
+    (a bad ``MEDIATOR_*`` value is a clear error before anything starts), and
+    then starts the embedded model server if those settings name no endpoint;
+    no command starts it on its own.
     """
 
     name: str
@@ -38,6 +39,19 @@ class Command:
     settings: Callable[[argparse.Namespace], ModelSettings] | None = None
     preflight: Callable[[], None] | None = None
     description: str | None = None
+
+
+async def check_database_flag(args: argparse.Namespace) -> None:
+    """Check the command's ``--db`` before anything starts (the model server included).
+
+    A bad value is one clear line, not a traceback after the model loaded, and
+    nothing is created: a folder that does not exist stays so, and resuming a
+    ``--thread`` from a database that does not exist creates no empty one.
+    """
+    if not hasattr(args, "db"):
+        return
+    resuming = bool(getattr(args, "thread", None)) and not getattr(args, "new", False)
+    await check_database(args.db, must_exist=resuming)
 
 
 def db_help() -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -120,3 +121,39 @@ async def test_stored_guideline_text_is_printed_as_text(
     assert shown.returncode == history.returncode == 0, shown.stdout + history.stdout
     assert "[local]" in shown.stdout and "[/red]" in shown.stdout
     assert "[bold]manual" in history.stdout
+
+
+@pytest.mark.parametrize(
+    ("db", "says"),
+    [
+        ("mysql://root@127.0.0.1/app", "mysql:// is not supported"),
+        ("no/such/dir/x.sqlite", "does not exist"),
+        ("postgresql://root:pw-secret@127.0.0.1:{port}/test", "Postgres does not answer"),
+    ],
+)
+def test_a_bad_db_fails_fast_in_one_line_and_creates_nothing(
+    db: str, says: str, tmp_path: Path
+) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "OPENAI_BASE_URL"}  # the model would start
+    began = time.monotonic()
+    done = subprocess.run(
+        [sys.executable, "-m", "langgraph_mediator.cli", "chat", "--db",
+         db.format(port=free_port())],
+        input="hello\n", capture_output=True, text=True, timeout=120, env={**env, "COLUMNS": "300"},
+        cwd=tmp_path, check=False,
+    )  # fmt: skip
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert time.monotonic() - began < 15, "checked before the model server starts"
+    assert says in done.stdout and len(done.stdout.strip().splitlines()) == 1, done.stdout
+    assert "embedded model" not in done.stdout and "Traceback" not in done.stderr
+    assert "pw-secret" not in done.stdout
+    assert list(tmp_path.iterdir()) == [], "no folder or file was created"
+
+
+def test_resuming_a_thread_from_a_mistyped_db_path_leaves_no_empty_database(
+    unreachable_env: dict[str, str], tmp_path: Path
+) -> None:
+    typo = tmp_path / "chta.sqlite"
+    done = run_cli("chat", "--db", str(typo), "--thread", "t1", env=unreachable_env, stdin="")
+    assert done.returncode == 2 and "nothing to resume" in done.stdout
+    assert not typo.exists()
