@@ -10,7 +10,13 @@ import uuid
 from rich.console import Console
 from rich.markup import escape
 
-from langgraph_mediator.cli.common import Command, add_conversation_options, context_from, db_help
+from langgraph_mediator.cli.common import (
+    EXIT_ERROR,
+    Command,
+    add_conversation_options,
+    context_from,
+    db_help,
+)
 from langgraph_mediator.cli.render import print_turn
 from langgraph_mediator.errors import InvalidMessageError
 from langgraph_mediator.graphs import build_mediator_graph
@@ -52,7 +58,13 @@ async def run(args: argparse.Namespace, console: Console) -> int:
 
 
 async def _converse(session: MediatorSession, thread_id: str, console: Console) -> int:
-    """Read the user's lines until ``/quit`` or end of input, one turn each."""
+    """Read the user's lines until ``/quit`` or end of input, one turn each.
+
+    Piped input that is rejected ends the chat with a non-zero exit: a script
+    must not read "exit 0" as "every message was sent", nor send the lines
+    after a rejected one out of their context. At a terminal the user retypes.
+    """
+    interactive = sys.stdin.isatty()
     while True:
         try:
             text = console.input("[bold]you> [/bold]")
@@ -67,6 +79,8 @@ async def _converse(session: MediatorSession, thread_id: str, console: Console) 
             print_turn(console, await session.send(thread_id, text))
         except InvalidMessageError as exc:
             console.print(f"[red]{escape(str(exc))}[/red] (nothing was saved)")
+            if not interactive:
+                return EXIT_ERROR
 
 
 COMMAND = Command(

@@ -70,13 +70,19 @@ def add_conversation_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--max-questions", type=int, help="questions per task (MEDIATOR_MAX_QUESTIONS)"
     )
+    parser.add_argument(
+        "--single-task", action="store_true", default=None,
+        help="treat the thread as one task: a message read as a new task keeps the "
+             "requirements so far (MEDIATOR_SINGLE_TASK)",
+    )  # fmt: skip
 
 
 def context_from(args: argparse.Namespace, **overrides: object) -> MediatorContext:
     """The run context: environment defaults, then command-line flags."""
     flags = {"user_id": args.user, "clarification_policy": args.policy,
              "clarification_mode": args.clarification_mode,
-             "max_questions_per_task": args.max_questions, **overrides}  # fmt: skip
+             "max_questions_per_task": args.max_questions,
+             "single_task": getattr(args, "single_task", None), **overrides}  # fmt: skip
     return MediatorContext(**{k: v for k, v in flags.items() if v is not None})
 
 

@@ -62,12 +62,34 @@ def _env(name: str, default: str | None = None) -> str | None:
 
 def _env_int(name: str, default: int) -> int:
     raw = _env(name)
-    return int(raw) if raw is not None else default
+    if raw is None:
+        return default
+    try:
+        return int(raw.strip())
+    except ValueError:
+        raise ValueError(f"{name}={raw!r} is not a whole number, e.g. {name}={default}") from None
 
 
 def _env_float(name: str, default: float) -> float:
     raw = _env(name)
-    return float(raw) if raw is not None else default
+    if raw is None:
+        return default
+    try:
+        return float(raw.strip())
+    except ValueError:
+        raise ValueError(f"{name}={raw!r} is not a number, e.g. {name}={default}") from None
+
+
+_TRUE, _FALSE = ("true", "1", "yes", "on"), ("false", "0", "no", "off")
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    raw = _env(name)
+    if raw is None:
+        return default
+    if raw.strip().lower() in _TRUE + _FALSE:
+        return raw.strip().lower() in _TRUE
+    raise ValueError(f"{name}={raw!r} is neither true nor false, e.g. {name}=true")
 
 
 _DEFAULT_MODEL = "smollm2-135m-instruct"
@@ -260,7 +282,7 @@ class MediatorContext(ModelSettings):
         per_run=True,
     )
     single_task: bool = _setting(
-        lambda: _env("MEDIATOR_SINGLE_TASK", "false") == "true",
+        lambda: _env_bool("MEDIATOR_SINGLE_TASK", False),
         "Treat the thread as one task: a mid-thread 'new_task' reading counts as new "
         "information (the sharded-conversation protocol; small models over-predict new tasks).",
         env="MEDIATOR_SINGLE_TASK",

@@ -64,7 +64,7 @@ async def test_chat_rejects_blank_input_and_writes_nothing(
     done = run_cli(
         "chat", "--db", db, "--thread", "t2", "--new", env=unreachable_env, stdin="   \n/quit\n"
     )
-    assert done.returncode == 0
+    assert done.returncode == 2, "piped input that is rejected is an error for the script"
     assert "The message is empty" in done.stdout
     assert "nothing was saved" in done.stdout
     async with open_persistence(db) as persistence:
@@ -157,3 +157,30 @@ def test_resuming_a_thread_from_a_mistyped_db_path_leaves_no_empty_database(
     done = run_cli("chat", "--db", str(typo), "--thread", "t1", env=unreachable_env, stdin="")
     assert done.returncode == 2 and "nothing to resume" in done.stdout
     assert not typo.exists()
+
+
+@pytest.mark.parametrize(
+    "stdin",
+    [b"x" * 1_000_000 + b"\n", b"caf\xe9 \xff\xfe\n"],
+    ids=["one-megabyte", "invalid-utf8"],
+)
+def test_a_rejected_piped_message_exits_non_zero_and_stops(
+    stdin: bytes, unreachable_env: dict[str, str], tmp_path: Path
+) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "langgraph_mediator.cli", "chat", "--db",
+         str(tmp_path / "c.sqlite"), "--thread", "t", "--new"],
+        input=stdin + b"a later line that must not be sent\n", capture_output=True,
+        timeout=120, env=unreachable_env, check=False,
+    )  # fmt: skip
+    out = done.stdout.decode(errors="replace")
+    assert done.returncode == 2, out
+    assert "nothing was saved" in out and "Cannot reach" not in out
+
+
+def test_a_malformed_setting_is_one_clear_line(unreachable_env: dict[str, str]) -> None:
+    done = run_cli("chat", "--db", ":memory:", env={**unreachable_env,
+                   "MEDIATOR_MAX_QUESTIONS": "two"}, stdin="hi\n")  # fmt: skip
+    assert done.returncode == 2
+    assert "MEDIATOR_MAX_QUESTIONS='two' is not a whole number" in done.stdout
+    assert "Traceback" not in done.stdout + done.stderr

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import fields
 
 import pytest
@@ -40,3 +41,33 @@ def test_every_context_field_describes_itself_for_studio() -> None:
     for schema in (ModelSettings, MediatorContext, RefinerContext):
         missing = [f.name for f in fields(schema) if not f.metadata.get("description")]
         assert missing == [], f"{schema.__name__}: {missing}"
+
+
+@pytest.mark.parametrize(
+    ("name", "raw", "says"),
+    [
+        ("MEDIATOR_MAX_QUESTIONS", "two", "MEDIATOR_MAX_QUESTIONS='two' is not a whole number"),
+        ("MEDIATOR_TEMPERATURE", "warm", "MEDIATOR_TEMPERATURE='warm' is not a number"),
+        ("MEDIATOR_SINGLE_TASK", "maybe", "MEDIATOR_SINGLE_TASK='maybe' is neither true nor false"),
+    ],
+)
+def test_a_malformed_environment_setting_names_the_variable_and_an_example(
+    name: str, raw: str, says: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(name, raw)
+    with pytest.raises(ValueError, match=re.escape(says) + ".*e.g. " + name):
+        MediatorContext()
+
+
+def test_single_task_reads_the_usual_spellings_and_the_chat_flag(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from langgraph_mediator.cli import build_parser
+    from langgraph_mediator.cli.common import context_from
+
+    monkeypatch.setenv("MEDIATOR_SINGLE_TASK", "1")
+    assert MediatorContext().single_task is True
+    monkeypatch.setenv("MEDIATOR_SINGLE_TASK", "no")
+    assert MediatorContext().single_task is False
+    assert context_from(build_parser().parse_args(["chat", "--single-task"])).single_task is True
+    assert context_from(build_parser().parse_args(["chat"])).single_task is False
