@@ -24,7 +24,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from langgraph_mediator.cli.common import Command
+from langgraph_mediator.cli.common import EXIT_ERROR, Command
 from langgraph_mediator.evals.benchmark import Benchmark, langsmith_upload_enabled, split_tasks
 from langgraph_mediator.evals.cache import ResponseCache
 from langgraph_mediator.evals.component import COMPONENTS, run_components
@@ -37,6 +37,7 @@ from langgraph_mediator.evals.tasks import ShardedTask, load_tasks
 from langgraph_mediator.models import abuild_chat_model
 from langgraph_mediator.persistence import default_results_dir, open_persistence
 from langgraph_mediator.state import MediatorContext
+from langgraph_mediator.text import redact_secrets
 
 DEFAULT_TASKS = AUTHORED_TASKS
 AUTHORED = "authored"
@@ -124,11 +125,15 @@ def parse_settings(text: str) -> list[Setting]:
     return chosen
 
 
-def default_run_name(args: argparse.Namespace, tasks: list[ShardedTask], model: str) -> str:
-    """A name that is the same for the same tasks, runs, model and sampling (so reruns resume)."""
-    key = "|".join(
-        [*(t.task_id for t in tasks), str(args.runs), model, str(args.temperature), args.simulator]
-    )
+def default_run_name(
+    args: argparse.Namespace, tasks: list[ShardedTask], model: str, endpoint: str = "embedded"
+) -> str:
+    """The same name for the same tasks, runs, model, endpoint and sampling (reruns resume)."""
+    parts = [*(t.task_id for t in tasks), str(args.runs), model, str(args.temperature),
+             args.simulator]  # fmt: skip
+    if endpoint != "embedded":  # names made before the endpoint was part of them still resume
+        parts.append(endpoint)
+    key = "|".join(parts)
     slug = re.sub(r"[^A-Za-z0-9.-]+", "-", model).strip("-")[:40]
     return f"{slug}-{hashlib.sha256(key.encode()).hexdigest()[:8]}"
 
@@ -217,7 +222,8 @@ async def run_eval(args: argparse.Namespace, console: Console) -> int:
         env = await build_environment(args, cache, store)
         env.checkpointer = persistence.checkpointer if args.db else None
         model = str(getattr(env.assistant, "model_name", "model"))
-        run_name = args.run or default_run_name(args, tasks, model)
+        endpoint = env.context.base_url or "embedded"
+        run_name = args.run or default_run_name(args, tasks, model, endpoint)
         bench = Benchmark(
             env=env, tasks=tasks, settings=settings, runs=args.runs,
             out_dir=args.out / run_name, run_name=run_name, concurrency=args.concurrency,
@@ -230,14 +236,45 @@ async def run_eval(args: argparse.Namespace, console: Console) -> int:
         )
         with progress_bars(console, bench):
             await bench.run()
+        if bench.unreachable is not None:
+            console.print(f"[bold red]error:[/] {escape(unreachable_message(bench, endpoint))}")
+            return EXIT_ERROR
         sections = await run_components(args.components, env, bench.out_dir, console, bench.upload)
     header = run_header(args, bench, model, cache, minutes=(time.perf_counter() - began) / 60)
+    if bench.failed:
+        header["failed at the endpoint (not recorded)"] = len(bench.failed)
     results = [r for r in bench.results.done.values() if r.setting in settings]
     names = [str(s) for s in settings]
     path = write_report(bench.out_dir, results, names, header=header, extra_sections=sections)
     console.print(summary_markdown(results, names, header), markup=False)
     console.print(f"[green]report:[/] {escape(str(path))}")
-    return 0
+    return failure_exit(bench, console)
+
+
+def unreachable_message(bench: Benchmark, endpoint: str) -> str:
+    """One line for a run whose first conversations could not reach the endpoint."""
+    error = bench.unreachable or ""
+    if "Cannot reach" not in error:
+        where = redact_secrets(endpoint) if endpoint != "embedded" else "the embedded model"
+        error = (f"Cannot reach the model endpoint {where} ({error[:200]}). Check "
+                 "OPENAI_BASE_URL (unset it to use the embedded local model).")  # fmt: skip
+    return f"{error} No conversation reached it; nothing was recorded."
+
+
+def failure_exit(bench: Benchmark, console: Console) -> int:
+    """0 when every conversation was played; else say which failed at the endpoint.
+
+    Those are not recorded, so rerunning the same command plays them again.
+    """
+    if not bench.failed:
+        return 0
+    first = bench.failed[0].error or "no detail"
+    console.print(
+        f"[bold red]{len(bench.failed)} conversation(s) failed at the model endpoint[/] and "
+        f"were not recorded (first: {escape(first[:300])}); rerun the same command to play "
+        "them again."
+    )
+    return 1
 
 
 def run_header(

@@ -32,19 +32,26 @@ from langgraph_mediator.evals.conversation import (
     ConversationResult,
     EvalEnvironment,
     Setting,
+    is_unreachable,
     run_conversation,
 )
 from langgraph_mediator.evals.tasks import ShardedTask
 from langgraph_mediator.jsonl import read_jsonl
 from langgraph_mediator.refine import RefineReport, refine_from_runs
 from langgraph_mediator.state.refiner import Trajectory, TurnRecord
+from langgraph_mediator.text import redact_secrets
 
 DATASET_PREFIX = "langgraph-mediator-sharded"
 ProgressHook = Callable[[str, ConversationResult], None]
 
 
 class ResultsFile:
-    """Finished conversations, one JSON line each; the key is (setting, task_id, run)."""
+    """Finished conversations, one JSON line each; the key is (setting, task_id, run).
+
+    A conversation whose endpoint failed is not done: it is never appended, and
+    one that an older version appended (an unreachable endpoint scored 0) is
+    not read back, so a rerun plays it again.
+    """
 
     def __init__(self, path: Path) -> None:
         """Open ``path`` (created on first append) and read what is already done."""
@@ -54,10 +61,14 @@ class ResultsFile:
         if path.exists():
             for _where, record in read_jsonl(path):
                 result = ConversationResult.from_json(record)
+                if result.outcome == "failed" or is_unreachable(result.error):
+                    continue
                 self.done[(result.setting, result.task_id, result.run)] = result
 
     async def append(self, result: ConversationResult) -> None:
         """Record a finished conversation (flushed at once, so a crash loses nothing done)."""
+        if result.outcome == "failed":
+            raise ValueError("a conversation whose endpoint failed is not done; it is not recorded")
         async with self._lock:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             with self.path.open("a", encoding="utf-8") as out:
@@ -71,6 +82,53 @@ class ResultsFile:
             for (s, t, _), r in self.done.items()
             if s == setting and (task_ids is None or t in task_ids)
         ]
+
+
+RUN_FILE = "run.json"
+"""What a run directory's conversations were made with (models, endpoint, sampling)."""
+
+
+def run_identity(env: EvalEnvironment) -> dict[str, Any]:
+    """The models, endpoint and sampling a run's conversations depend on.
+
+    The embedded server's port changes every start, so it is named, not addressed.
+    """
+
+    def name(model: Any) -> str | None:
+        return None if model is None else str(getattr(model, "model_name", type(model).__name__))
+
+    base_url = env.context.base_url
+    return {
+        "assistant_model": name(env.assistant),
+        "mediator_model": name(env.mediator),
+        "judge_model": name(env.judge),
+        "endpoint": redact_secrets(base_url) if base_url else "embedded",
+        "temperature": env.context.temperature,
+        "simulator": env.simulator.name,
+    }
+
+
+def check_run_identity(out_dir: Path, identity: dict[str, Any]) -> None:
+    """Record ``identity`` in a new run directory; refuse one made with something else.
+
+    Raises:
+        ValueError: the directory's conversations came from other models or
+            another endpoint; mixing them would report one run of neither.
+
+    """
+    path = out_dir / RUN_FILE
+    if path.exists():
+        recorded = json.loads(path.read_text(encoding="utf-8"))
+        changed = {k: (recorded.get(k), v) for k, v in identity.items() if recorded.get(k) != v}
+        if changed:
+            what = "; ".join(f"{k}: {old!r} then, {new!r} now" for k, (old, new) in changed.items())
+            raise ValueError(
+                f"the run in {out_dir} was made with other settings ({what}): pass another "
+                "--run name, or delete that folder to start it over"
+            )
+        return
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(identity, indent=1) + "\n", encoding="utf-8")
 
 
 def split_tasks(
@@ -179,10 +237,16 @@ class Benchmark:
     on_result: ProgressHook | None = None
     refine_report: RefineReport | None = None
     experiments: dict[str, str] = field(default_factory=dict)
+    failed: list[ConversationResult] = field(default_factory=list)
+    """Conversations whose endpoint failed (not recorded: a rerun plays them again)."""
+    unreachable: str | None = None
+    """Set when the first conversations could not reach the endpoint: the rest are skipped."""
 
     def __post_init__(self) -> None:
-        """Open the results file (resuming what it holds)."""
+        """Check the run directory is this run's, and open its results (resuming them)."""
+        check_run_identity(self.out_dir, run_identity(self.env))
         self.results = ResultsFile(self.out_dir / "conversations.jsonl")
+        self._reached = False
         self._slots = asyncio.Semaphore(self.concurrency)
         self._by_id = {t.task_id: t for t in self.tasks}
 
@@ -196,12 +260,34 @@ class Benchmark:
         """One conversation, from the results file when done, else played and recorded."""
         done = self.results.done.get((str(setting), task_id, run))
         if done is None:
-            async with self._slots:
-                with cache_scope(f"run={run}"):
-                    done = await run_conversation(self.env, self._by_id[task_id], setting, run)
-            await self.results.append(done)
+            done = await self._play(setting, task_id, run)
         if self.on_result:
             self.on_result(str(setting), done)
+        return done
+
+    async def _play(self, setting: Setting, task_id: str, run: int) -> ConversationResult:
+        """Play one conversation and record it, unless its endpoint failed.
+
+        While no conversation has reached the endpoint, one that cannot reach
+        it stops the rest: they are returned as failed without a call, and the
+        run ends with one message instead of a screen of identical errors.
+        """
+        task = self._by_id[task_id]
+        if self.unreachable is not None:
+            return ConversationResult(
+                setting=str(setting), task_id=task_id, family=task.family, run=run,
+                error=self.unreachable, outcome="failed",
+            )  # fmt: skip
+        async with self._slots:
+            with cache_scope(f"run={run}"):
+                done = await run_conversation(self.env, task, setting, run)
+        if done.outcome == "failed":
+            self.failed.append(done)
+            if not self._reached and is_unreachable(done.error):
+                self.unreachable = done.error
+            return done
+        self._reached = True
+        await self.results.append(done)
         return done
 
     async def run_setting(

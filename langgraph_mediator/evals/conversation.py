@@ -30,7 +30,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal
 
 import openai
 from langchain_core.language_models import BaseChatModel
@@ -41,7 +41,7 @@ from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.store.base import BaseStore
 
 from langgraph_mediator.core.messages import text_of
-from langgraph_mediator.errors import MediatorError
+from langgraph_mediator.errors import MediatorError, ModelEndpointError
 from langgraph_mediator.evals.checkers import CheckResult, check_answer
 from langgraph_mediator.evals.fidelity import Fidelity, instruction_fidelity
 from langgraph_mediator.evals.simulator import RuleBasedSimulator, UserTurn
@@ -89,6 +89,46 @@ class TurnLog:
     score: float | None = None
 
 
+Outcome = Literal["scored", "context_overflow", "failed"]
+"""How a conversation ended.
+
+* ``scored``: it ran to its end (or the model's own output failed it) and was checked;
+* ``context_overflow``: a prompt did not fit the model's context window; it
+  counts as a failure of that model on that task, and the report names it;
+* ``failed``: the endpoint failed (unreachable, timed out, refused the key,
+  HTTP 5xx): nothing the model did is measured, so it is not recorded as done
+  and a rerun plays it again.
+"""
+
+CONTEXT_OVERFLOW_MARKERS = (
+    "context window", "context length", "context_length_exceeded", "maximum context",
+    "too many tokens",
+)  # fmt: skip
+"""How llama.cpp, OpenAI, vLLM and Ollama word a prompt that does not fit."""
+
+
+def outcome_of(exc: Exception) -> Outcome:
+    """Which outcome an exception that ended a conversation means."""
+    text = str(exc).lower()
+    if any(marker in text for marker in CONTEXT_OVERFLOW_MARKERS):
+        return "context_overflow"
+    if isinstance(exc, ModelEndpointError | openai.APIConnectionError | openai.APIStatusError):
+        return "failed"
+    return "scored"
+
+
+UNREACHABLE_MARKERS = (
+    "Cannot reach the model endpoint", "did not answer in time", "ConnectionError",
+    "TimeoutError",
+)  # fmt: skip
+"""How a recorded error says the endpoint was never reached (our words or the client's)."""
+
+
+def is_unreachable(error: str | None) -> bool:
+    """Whether a recorded error says the endpoint could not be reached at all."""
+    return bool(error) and any(marker in str(error) for marker in UNREACHABLE_MARKERS)
+
+
 @dataclass
 class ConversationResult:
     """A finished conversation, as appended to the results file."""
@@ -107,6 +147,8 @@ class ConversationResult:
     """:class:`~.fidelity.Fidelity` of the final instruction (mediated settings only)."""
     variant: str = ""
     """The task's ``variant`` (``corrections``: reported as its own family)."""
+    outcome: Outcome = "scored"
+    """See :data:`Outcome`; only ``failed`` conversations are left out of the results."""
 
     @property
     def group(self) -> str:
@@ -209,6 +251,7 @@ class ConversationRunner:
             await self._final_check()
         except (MediatorError, openai.APIError, ValueError, TypeError) as exc:
             self.result.error = f"{type(exc).__name__}: {exc}"[:500]
+            self.result.outcome = outcome_of(exc)
         if self.setting in MEDIATED:
             self.result.fidelity = self._fidelity().to_json()
         self.result.seconds = round(time.perf_counter() - began, 3)

@@ -14,6 +14,7 @@ sharding that the mediator wins back (undefined when FULL does not beat SHARDED)
 from __future__ import annotations
 
 import math
+import random
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -73,6 +74,8 @@ class SettingSummary:
     judged: int
     fidelity: FidelitySummary | None = None
     """Of the final instructions (mediated settings only)."""
+    context_overflows: int = 0
+    """Conversations a prompt of which did not fit the model's context (scored as failures)."""
 
 
 @dataclass(frozen=True)
@@ -131,7 +134,8 @@ def summarize(setting: str, results: Sequence[ConversationResult]) -> SettingSum
         completion_tokens_per_turn=_mean(t.completion_tokens for t in turns),
         turns_per_conversation=len(turns) / len(results) if results else 0.0,
         clarification_rate=_mean(float(t.strategy == "clarification") for t in turns),
-        errors=sum(r.error is not None for r in results),
+        errors=sum(r.error is not None and r.outcome != "context_overflow" for r in results),
+        context_overflows=sum(r.outcome == "context_overflow" for r in results),
         judged=sum(r.judged for r in results),
         fidelity=summarize_fidelity(results),
     )
@@ -142,3 +146,98 @@ def gap_recovery(full: float, sharded: float, mediated: float) -> float | None:
     if full - sharded <= 0:
         return None
     return (mediated - sharded) / (full - sharded)
+
+
+Interval = tuple[float, float]
+"""A 95% confidence interval ``(low, high)``."""
+FIGURES = ("P", "A90", "U90_10")
+
+
+@dataclass(frozen=True)
+class Intervals:
+    """95% bootstrap intervals of a run's figures, and whether each recovery is measurable."""
+
+    metrics: dict[str, dict[str, Interval]]
+    """``{setting: {"P" | "A90" | "U90_10": (low, high)}}``."""
+    gap: Interval | None
+    """FULL - SHARDED in points (``None`` without both settings)."""
+    recovery: dict[str, Interval | None]
+    """Per mediated setting; ``None`` when the gap is not clearly above zero (not measurable)."""
+    resamples: int
+
+    def recovery_measurable(self) -> bool:
+        """Whether the FULL - SHARDED gap is clearly above zero (its interval excludes 0)."""
+        return self.gap is not None and self.gap[0] > 0
+
+
+def _setting_figures(by_task: dict[str, list[float]], tasks: Sequence[str],
+                     rng: random.Random) -> tuple[float, float, float]:  # fmt: skip
+    """P, A90, U90_10 of one bootstrap draw: ``tasks`` drawn, each task's runs redrawn."""
+    figures = [task_metrics([rng.choice(by_task[t]) for _ in by_task[t]])
+               for t in tasks if t in by_task]  # fmt: skip
+    return (_mean(m.performance for m in figures), _mean(m.aptitude for m in figures),
+            _mean(m.unreliability for m in figures))  # fmt: skip
+
+
+def _interval(values: list[float]) -> Interval:
+    return percentile(values, 2.5), percentile(values, 97.5)
+
+
+def bootstrap_intervals(
+    results: Sequence[ConversationResult],
+    settings: Sequence[str],
+    *,
+    mediated: Sequence[str] = (),
+    resamples: int = 2000,
+    seed: int = 0,
+) -> Intervals:
+    """Bootstrap P, A90, U90_10, the FULL - SHARDED gap and each mediated recovery.
+
+    Each draw resamples the tasks (the same draw for every setting, so the
+    comparison stays paired) and, within each task, its runs. Seeded: the same
+    results give the same intervals.
+    """
+    scores: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
+    for result in results:
+        scores[result.setting][result.task_id].append(result.score)
+    present = [s for s in settings if s in scores]
+    task_ids = sorted({t for s in present for t in scores[s]})
+    rng = random.Random(seed)
+    draws: dict[str, list[tuple[float, float, float]]] = defaultdict(list)
+    for _ in range(resamples if task_ids else 0):
+        tasks = [rng.choice(task_ids) for _ in task_ids]
+        for setting in present:
+            draws[setting].append(_setting_figures(scores[setting], tasks, rng))
+    metrics = {s: {name: _interval([d[i] for d in draws[s]]) for i, name in enumerate(FIGURES)}
+               for s in present if draws[s]}  # fmt: skip
+    return _with_recoveries(metrics, draws, [m for m in mediated if m in draws], resamples)
+
+
+def _with_recoveries(
+    metrics: dict[str, dict[str, Interval]],
+    draws: dict[str, list[tuple[float, float, float]]],
+    mediated: Sequence[str],
+    resamples: int,
+) -> Intervals:
+    full, sharded = draws.get("FULL"), draws.get("SHARDED")
+    if not full or not sharded:
+        return Intervals(metrics, None, {}, resamples)
+    gaps = [f[0] - s[0] for f, s in zip(full, sharded, strict=True)]
+    gap = _interval(gaps)
+    recovery: dict[str, Interval | None] = {}
+    for setting in mediated:
+        ratios = [(m[0] - s[0]) / g for m, s, g in zip(draws[setting], sharded, gaps, strict=True)
+                  if g > 0]  # fmt: skip
+        recovery[setting] = _interval(ratios) if gap[0] > 0 and ratios else None
+    return Intervals(metrics, gap, recovery, resamples)
+
+
+def runs_for_precision(half_width: float, runs: int, target: float) -> int:
+    """Runs per task to bring a half-width of ``half_width`` points down to ``target``.
+
+    ``half_width`` was measured with ``runs`` runs; the interval narrows as
+    1/sqrt(runs), as long as the runs (not the tasks) are what varies most.
+    """
+    if target <= 0:
+        raise ValueError("the target half-width must be above 0 points")
+    return max(runs, math.ceil(runs * (half_width / target) ** 2))

@@ -16,7 +16,14 @@ from pathlib import Path
 from typing import Any
 
 from langgraph_mediator.evals.conversation import MEDIATED, ConversationResult, Setting
-from langgraph_mediator.evals.metrics import SettingSummary, gap_recovery, summarize
+from langgraph_mediator.evals.metrics import (
+    Intervals,
+    SettingSummary,
+    bootstrap_intervals,
+    gap_recovery,
+    runs_for_precision,
+    summarize,
+)
 from langgraph_mediator.evals.plotting import pyplot
 
 
@@ -66,14 +73,14 @@ def markdown_table(table: dict[str, SettingSummary]) -> str:
     """One row per setting: quality, reliability and cost."""
     head = (
         "| setting | tasks | conv. | P | A90 | U90_10 | calls/turn | prompt tok/turn "
-        "| turns/conv. | clarif. rate | errors | judged |\n"
-        "|---|---|---|---|---|---|---|---|---|---|---|---|"
+        "| turns/conv. | clarif. rate | errors | ctx overflow | judged |\n"
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|"
     )
     rows = [
         f"| {s.setting} | {s.tasks} | {s.conversations} | {s.performance:.1f} | "
         f"{s.aptitude:.1f} | {s.unreliability:.1f} | {s.calls_per_turn:.2f} | "
         f"{s.prompt_tokens_per_turn:.0f} | {s.turns_per_conversation:.1f} | "
-        f"{100 * s.clarification_rate:.0f}% | {s.errors} | {s.judged} |"
+        f"{100 * s.clarification_rate:.0f}% | {s.errors} | {s.context_overflows} | {s.judged} |"
         for s in table.values()
     ]
     return "\n".join([head, *rows])
@@ -168,6 +175,50 @@ def fidelity_table(groups: dict[str, dict[str, SettingSummary]]) -> str:
     return head + "\n".join(rows) if rows else ""
 
 
+def _span(interval: tuple[float, float], pct: bool = False) -> str:
+    low, high = interval
+    return f"[{_fmt(low, pct)}, {_fmt(high, pct)}]"
+
+
+def interval_lines(intervals: Intervals, table: dict[str, SettingSummary], runs: int) -> list[str]:
+    """The intervals table, the recovery with its interval or why it is not measurable.
+
+    Also how many runs per task a P within +-5 points would take, when it is wider.
+    """
+    lines = ["| setting | P | A90 | U90_10 |", "|---|---|---|---|"]
+    lines += [f"| {s} | " + " | ".join(_span(m[f]) for f in ("P", "A90", "U90_10")) + " |"
+              for s, m in intervals.metrics.items()]  # fmt: skip
+    lines.append("")
+    if intervals.gap is not None:
+        gap = f"FULL - SHARDED = {_span(intervals.gap)} points"
+        if intervals.recovery_measurable():
+            lines.append(f"{gap}. Gap recovery: " + ", ".join(
+                f"{s} {_fmt(recoveries(table).get(s), pct=True)} {_span(iv, pct=True)}"
+                for s, iv in intervals.recovery.items() if iv is not None) + ".")  # fmt: skip
+        else:
+            lines.append(f"{gap}: the gap is not clearly above zero, so a recovery is "
+                         "**not measurable** here: more tasks or runs are needed.")  # fmt: skip
+    widths = [(m["P"][1] - m["P"][0]) / 2 for m in intervals.metrics.values()]
+    if widths and max(widths) > 5:
+        needed = runs_for_precision(max(widths), runs, 5.0)
+        lines.append(f"P's widest interval is +-{max(widths):.1f} points with {runs} run(s) "
+                     f"per task; +-5 points would take about {needed} runs per task.")  # fmt: skip
+    return [*lines, ""]
+
+
+def overflow_lines(results: Sequence[ConversationResult]) -> list[str]:
+    """Which tasks did not fit the model's context, per setting (nothing when all fit)."""
+    by_setting: dict[str, set[str]] = defaultdict(set)
+    for result in results:
+        if result.outcome == "context_overflow":
+            by_setting[result.setting].add(result.task_id)
+    if not by_setting:
+        return []
+    lines = ["## Tasks that did not fit the model's context", ""]
+    lines += [f"- {s}: {', '.join(sorted(ids))}" for s, ids in sorted(by_setting.items())]
+    return [*lines, "", "They count as failures in P; a model with a longer context may pass.", ""]
+
+
 def summary_markdown(
     results: Sequence[ConversationResult],
     settings: Sequence[str],
@@ -181,16 +232,14 @@ def summary_markdown(
     ``report.md`` with the same text.
     """
     overall = summaries(results, settings).get("all", {})
-    recovered = recoveries(overall)
+    intervals = bootstrap_intervals(results, settings, mediated=[s for s in settings
+                                                                  if s in MEDIATED])  # fmt: skip
+    runs = max((r.run for r in results), default=0) + 1
     lines = [f"# Sharded-conversation benchmark: {header.get('run', title)}", ""]
     lines += [f"- **{k}**: {v}" for k, v in header.items()]
     lines += ["", "## All tasks", "", markdown_table(overall), ""]
-    if recovered:
-        lines += [
-            "Gap recovery (MEDIATOR - SHARDED) / (FULL - SHARDED): "
-            + ", ".join(f"{k} {_fmt(v, pct=True)}" for k, v in recovered.items()),
-            "",
-        ]
+    lines += [f"## 95% intervals (bootstrap over tasks and runs, {intervals.resamples} draws)", ""]
+    lines += interval_lines(intervals, overall, runs)
     return "\n".join(lines)
 
 
@@ -210,6 +259,7 @@ def write_report(
     plot_metrics(overall, out_dir / "metrics.png")
     plot_recovery(recovered, out_dir / "recovery.png")
     lines = [summary_markdown(results, settings, header, title=out_dir.name)]
+    lines += overflow_lines(results)
     lines += ["## P per task family", "", family_table(groups, list(overall)), ""]
     fidelity = fidelity_table(groups)
     if fidelity:

@@ -184,3 +184,16 @@ def test_a_malformed_setting_is_one_clear_line(unreachable_env: dict[str, str]) 
     assert done.returncode == 2
     assert "MEDIATOR_MAX_QUESTIONS='two' is not a whole number" in done.stdout
     assert "Traceback" not in done.stdout + done.stderr
+
+
+def test_an_eval_on_an_unreachable_endpoint_stops_at_once_with_one_message(
+    unreachable_env: dict[str, str], tmp_path: Path
+) -> None:
+    done = run_cli("eval", "--tasks", "corrections", "--limit", "4", "--settings", "FULL,SHARDED",
+                   "--components", "none", "--offline", "--out", str(tmp_path), "--run", "down",
+                   env=unreachable_env)  # fmt: skip
+    assert done.returncode == 2, done.stdout + done.stderr
+    said = " ".join(done.stdout.split())  # Rich wraps long lines
+    assert "No conversation reached it; nothing was recorded" in said
+    assert said.count("Cannot reach the model endpoint") == 1
+    assert not (tmp_path / "down" / "conversations.jsonl").exists()
