@@ -202,7 +202,8 @@ def interval_lines(intervals: Intervals, table: dict[str, SettingSummary], runs:
     if widths and max(widths) > 5:
         needed = runs_for_precision(max(widths), runs, 5.0)
         lines.append(f"P's widest interval is +-{max(widths):.1f} points with {runs} run(s) "
-                     f"per task; +-5 points would take about {needed} runs per task.")  # fmt: skip
+                     f"per task; +-5 points would take about {needed} runs per task (or as many "
+                     "times more tasks, where the tasks are what varies).")  # fmt: skip
     return [*lines, ""]
 
 
