@@ -7,10 +7,11 @@ node runs) and a typed summary of what the Mediator did.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from langchain_core.messages import HumanMessage
+from langchain_core.messages import AIMessage, HumanMessage
 from langchain_core.runnables import RunnableConfig
 from langgraph.constants import START
 from langgraph.graph.state import CompiledStateGraph
@@ -65,6 +66,21 @@ class TurnResult:
             notes=list(values.get("mediator_notes", [])),
             awaiting_answer=bool(paused),
         )
+
+
+@dataclass(frozen=True)
+class TurnEvent:
+    """Progress of a turn as it runs: a step starting, or a piece of the Assistant's answer."""
+
+    kind: Literal["step", "token"]
+    node: str
+    """The graph node (``detect_intent``, ``clarify``, ``classify_feedback``, ``execute``)."""
+    text: str = ""
+    """For ``token``: the text the Assistant just produced."""
+
+
+TurnListener = Callable[[TurnEvent], None]
+"""Called with every :class:`TurnEvent` of a turn, in order (keep it quick: it runs inline)."""
 
 
 def entry_nodes(graph: CompiledStateGraph[Any, Any, Any, Any]) -> tuple[str, ...]:
@@ -131,7 +147,9 @@ class MediatorSession:
         snapshot = await self.graph.aget_state(self._config(thread_id))
         return () if snapshot.interrupts else tuple(snapshot.next)
 
-    async def finish_turn(self, thread_id: str) -> TurnResult | None:
+    async def finish_turn(
+        self, thread_id: str, on_event: TurnListener | None = None
+    ) -> TurnResult | None:
         """Complete a turn cut off part-way, from its last checkpoint; ``None`` if there is none.
 
         Nodes that finished before the cut are not run again: the Mediator's
@@ -141,9 +159,7 @@ class MediatorSession:
         if snapshot.interrupts or not snapshot.next:
             return None
         self._check_owner(thread_id, dict(snapshot.values))
-        values = await self.graph.ainvoke(
-            None, self._config(thread_id), context=self.context, durability=self.durability
-        )
+        values = await self._run(None, self._config(thread_id), on_event)
         return TurnResult.from_state(values)
 
     async def _cut_off_turn_start(self, thread_id: str) -> RunnableConfig:
@@ -165,8 +181,13 @@ class MediatorSession:
     def _check_owner(self, thread_id: str, values: dict[str, Any]) -> None:
         check_thread_owner(values, self.context.user_id, thread_id)
 
-    async def send(self, thread_id: str, text: str | bytes) -> TurnResult:
+    async def send(
+        self, thread_id: str, text: str | bytes, on_event: TurnListener | None = None
+    ) -> TurnResult:
         """Validate ``text``, check the thread belongs to this user, run one turn.
+
+        ``on_event`` (optional) hears the turn as it runs: each step as it
+        starts, then the Assistant's answer token by token (see :class:`TurnEvent`).
 
         If the thread is paused on a question (``interrupt`` mode), ``text`` is
         the answer and resumes that run with ``Command(resume=text)``.
@@ -190,7 +211,35 @@ class MediatorSession:
             turn_input = {"messages": [HumanMessage(message)]}
             if snapshot.next:
                 config = await self._cut_off_turn_start(thread_id)
-        values = await self.graph.ainvoke(
-            turn_input, config, context=self.context, durability=self.durability
-        )
+        values = await self._run(turn_input, config, on_event)
         return TurnResult.from_state(values)
+
+    async def _run(
+        self, turn_input: Any, config: RunnableConfig, on_event: TurnListener | None
+    ) -> dict[str, Any]:
+        """Run the turn; with a listener, stream it (steps, the Assistant's tokens, the values)."""
+        if on_event is None:
+            values: dict[str, Any] = await self.graph.ainvoke(
+                turn_input, config, context=self.context, durability=self.durability
+            )
+            return values
+        final: dict[str, Any] = {}
+        stream: Any = self.graph.astream(
+            turn_input, config, context=self.context, durability=self.durability,
+            stream_mode=["tasks", "messages", "values"],
+        )  # fmt: skip
+        async for mode, chunk in stream:
+            if mode == "values":
+                final = {**final, **chunk} if "__interrupt__" in chunk else dict(chunk)
+            elif mode == "tasks" and "input" in chunk:  # a start (a finish holds "result")
+                on_event(TurnEvent("step", str(chunk["name"])))
+            elif mode == "messages":
+                _forward_token(chunk, on_event)
+        return final
+
+
+def _forward_token(chunk: Any, on_event: TurnListener) -> None:
+    """Pass on a streamed piece of a model's reply (the structured Mediator calls never stream)."""
+    message, metadata = chunk
+    if isinstance(message, AIMessage) and isinstance(message.content, str) and message.content:
+        on_event(TurnEvent("token", str(metadata.get("langgraph_node", "")), message.content))

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import io
 import sys
 import uuid
+from typing import Any
 
 from rich.console import Console
 from rich.markup import escape
@@ -17,7 +19,7 @@ from langgraph_mediator.cli.common import (
     context_from,
     db_help,
 )
-from langgraph_mediator.cli.render import print_turn
+from langgraph_mediator.cli.render import LiveTurn, print_turn
 from langgraph_mediator.errors import InvalidMessageError
 from langgraph_mediator.graphs import build_mediator_graph
 from langgraph_mediator.persistence import open_persistence
@@ -47,9 +49,13 @@ async def run(args: argparse.Namespace, console: Console) -> int:
         verb = f"resuming ({len(known.get('messages', []))} messages)" if known else "new"
         where = escape(redact_secrets(persistence.location))
         console.print(f"thread [bold]{escape(thread_id)}[/bold] {verb}, saved in {where}")
-        if finished := await session.finish_turn(thread_id):
-            console.print("[dim]completed the turn that was cut off:[/dim]")
-            print_turn(console, finished)
+        print_recent(console, known.get("messages", []))
+        if await session.unfinished_turn(thread_id):
+            console.print("[dim]completing the turn that was cut off:[/dim]")
+            with LiveTurn(console) as live:
+                finished = await session.finish_turn(thread_id, live.on_event)
+            if finished:
+                print_turn(console, finished, answer_shown=live.streamed)
         console.print("[dim]/quit to leave; --thread to come back later[/dim]")
         if isinstance(sys.stdin, io.TextIOWrapper):
             # Undecodable bytes reach validate_user_message (a clear error) instead of crashing.
@@ -76,11 +82,39 @@ async def _converse(session: MediatorSession, thread_id: str, console: Console) 
             console.print(thread_id, markup=False)
             continue
         try:
-            print_turn(console, await session.send(thread_id, text))
+            with LiveTurn(console) as live:
+                result = await session.send(thread_id, text, live.on_event)
+            print_turn(console, result, answer_shown=live.streamed)
+        except asyncio.CancelledError:  # Ctrl-C: asyncio.run cancels the turn, then exits 130
+            console.print(
+                f"\n[yellow]turn cut off[/yellow]: your message is kept. Resume with "
+                f"`mediator chat --thread {escape(thread_id)}` and the same --db; the turn "
+                "completes first."
+            )
+            raise
         except InvalidMessageError as exc:
             console.print(f"[red]{escape(str(exc))}[/red] (nothing was saved)")
             if not interactive:
                 return EXIT_ERROR
+
+
+RECENT_TURNS = 3
+"""How many earlier exchanges a resumed thread shows."""
+
+
+def print_recent(console: Console, messages: list[Any], turns: int = RECENT_TURNS) -> None:
+    """The last ``turns`` exchanges of a resumed thread, so the user sees where it stands."""
+    starts = [i for i, m in enumerate(messages) if getattr(m, "type", "") == "human"]
+    if not starts:
+        return
+    shown = messages[starts[-turns] if len(starts) >= turns else 0 :]
+    if len(starts) > turns:
+        console.print(f"[dim]... {len(starts) - turns} earlier exchange(s)[/dim]")
+    for message in shown:
+        speaker = "you" if message.type == "human" else "assistant"
+        text = str(message.content)
+        clipped = text if len(text) <= 500 else text[:500] + " [...]"
+        console.print(f"[dim]{speaker}> {escape(clipped)}[/dim]")
 
 
 COMMAND = Command(

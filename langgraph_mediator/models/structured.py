@@ -143,6 +143,16 @@ def parse_schema_call(message: BaseMessage, schema: type[M]) -> tuple[M | None, 
     return None, "no structured output in the reply"
 
 
+def unstreamed(model: BaseChatModel) -> BaseChatModel:
+    """``model`` asked for whole replies even inside a streamed graph run.
+
+    Under ``stream_mode="messages"`` the client would stream a structured
+    reply too: its tool call arrives in fragments some servers (llama.cpp)
+    mangle, and its usage goes unreported. It is read whole anyway.
+    """
+    return model.model_copy(update={"disable_streaming": True})
+
+
 async def ask_structured(
     model: BaseChatModel,
     schema: type[M],
@@ -160,7 +170,7 @@ async def ask_structured(
     :class:`ModelEndpointError`. The call is tagged ``nostream`` so streamed
     ``messages`` carry only the Assistant's tokens.
     """
-    concrete = resolve_mode(mode, model, base_url)
+    concrete, model = resolve_mode(mode, model, base_url), unstreamed(model)
     if concrete == "tool_call":
         bound, parse = bind_schema_tool(model, schema), parse_schema_call
     else:
