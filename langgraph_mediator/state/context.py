@@ -60,24 +60,22 @@ def _env(name: str, default: str | None = None) -> str | None:
     return value if value not in (None, "") else default
 
 
-def _env_int(name: str, default: int) -> int:
+def _env_number(name: str, default: float, parse: Callable[[str], float], what: str) -> Any:
     raw = _env(name)
     if raw is None:
         return default
     try:
-        return int(raw.strip())
+        return parse(raw.strip())
     except ValueError:
-        raise ValueError(f"{name}={raw!r} is not a whole number, e.g. {name}={default}") from None
+        raise ValueError(f"{name}={raw!r} is not {what}, e.g. {name}={default}") from None
+
+
+def _env_int(name: str, default: int) -> int:
+    return int(_env_number(name, default, int, "a whole number"))
 
 
 def _env_float(name: str, default: float) -> float:
-    raw = _env(name)
-    if raw is None:
-        return default
-    try:
-        return float(raw.strip())
-    except ValueError:
-        raise ValueError(f"{name}={raw!r} is not a number, e.g. {name}={default}") from None
+    return float(_env_number(name, default, float, "a number"))
 
 
 _TRUE, _FALSE = ("true", "1", "yes", "on"), ("false", "0", "no", "off")
