@@ -79,3 +79,19 @@ def test_a_resumed_thread_shows_its_last_exchanges() -> None:
     shown = console.export_text()
     assert "2 earlier exchange(s)" in shown
     assert "you> q2" in shown and "assistant> a4" in shown and "q1" not in shown
+
+
+async def test_single_task_keeps_the_requirements_and_the_panel_shows_the_guard() -> None:
+    readings = [reading("new_task", new=["Convert 20 C to F."]),
+                reading("new_task", new=["Round to one decimal."])]  # fmt: skip
+    graph = build_mediator_graph(scripted(ANSWER, ANSWER), mediator_model=scripted(*readings),
+                                 checkpointer=InMemorySaver())  # fmt: skip
+    chat = MediatorSession(graph, MediatorContext(base_url=UNUSED_ENDPOINT, single_task=True))
+    await chat.send("t", "Convert 20 C to F.")
+    result = await chat.send("t", "round to one decimal")
+    assert [r["text"] for r in result.requirements] == ["Convert 20 C to F.",
+                                                        "Round to one decimal."]  # fmt: skip
+    console = Console(record=True, width=160, force_terminal=False)
+    print_turn(console, result)
+    panel = console.export_text()
+    assert "guard" in panel and "single_task" in panel
