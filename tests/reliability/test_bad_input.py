@@ -113,13 +113,14 @@ CLI_LINES = [
 
 
 @pytest.mark.parametrize(("case", "line", "says"), CLI_LINES)
-async def test_the_cli_refuses_a_bad_line_keeps_going_and_writes_nothing(
+async def test_the_cli_refuses_a_bad_piped_line_exits_2_and_writes_nothing(
     db: str, case: str, line: bytes, says: str, record: Record
 ) -> None:
     before = await checkpoint_count(db, THREAD)
-    done = chat(db, "--thread", THREAD, user=OWNER, stdin=line + b"/quit\n")
+    done = chat(db, "--thread", THREAD, user=OWNER, stdin=line + b"a later line\n/quit\n")
     out = done.stdout.decode(errors="replace")
-    assert done.returncode == 0, out + done.stderr.decode(errors="replace")
+    assert done.returncode == 2, out + done.stderr.decode(errors="replace")
+    assert "a later line" not in out, "piped input stops at the rejected line"
     assert says in out and "nothing was saved" in out
     assert "Traceback" not in out + done.stderr.decode(errors="replace")
     assert await checkpoint_count(db, THREAD) == before
