@@ -74,9 +74,29 @@ def bearer_token(authorization: str | None) -> str:
     return token.strip()
 
 
+def authorization_of(headers: Mapping[Any, Any] | None) -> str | None:
+    """The ``Authorization`` header's value from a request's headers, or None.
+
+    langgraph-api passes the ASGI headers (bytes keys, lower-case); Aegra a
+    dict of ``str``. Both are read here.
+    """
+    for key, value in (headers or {}).items():
+        name = key.decode("latin-1") if isinstance(key, bytes) else str(key)
+        if name.lower() == "authorization":
+            return value.decode("latin-1") if isinstance(value, bytes) else str(value)
+    return None
+
+
 @auth.authenticate
-async def authenticate(authorization: str | None) -> Auth.types.MinimalUserDict:
-    """The caller's identity and permissions, from its bearer token."""
+async def authenticate(headers: Mapping[Any, Any] | None) -> Auth.types.MinimalUserDict:
+    """The caller's identity and permissions, from its bearer token.
+
+    It takes ``headers`` and nothing else: langgraph-api injects handler
+    arguments by name, while Aegra calls the handler with the headers as its
+    only positional argument (an ``authorization`` parameter would receive
+    the whole mapping there).
+    """
+    authorization = authorization_of(headers)
     verifier = server_verifier()
     if isinstance(verifier, OpenVerifier):
         return {"identity": verifier.identity, "permissions": [ANY_USER_PERMISSION]}
@@ -188,7 +208,8 @@ async def search_assistants(ctx: Auth.types.AuthContext, value: Any) -> Any:
 async def checked_run(ctx: Auth.types.AuthContext, value: Any) -> Auth.types.FilterType | None:
     """A new run: its input checked before the run exists, then owned like its thread."""
     owner = owner_of(ctx)
-    kwargs = value.get("kwargs") or {}
+    # langgraph-api nests the run's input, context and command under "kwargs"; Aegra does not.
+    kwargs = (value.get("kwargs") or {}) if "kwargs" in value else value
     try:
         check_run_input(kwargs, owner)
     except (InvalidMessageError, RunContextError, ValueError, TypeError) as exc:
@@ -248,6 +269,13 @@ def new_user_texts(run_input: Any, command: Any) -> list[str]:
     return texts + [text_of(m) for m in human]
 
 
+NAMESPACE_FIELDS = ("namespace", "namespace_prefix", "prefix")
+"""Where a Store request names its namespace: langgraph-api always says ``namespace``;
+Aegra passes the request body, whose search says ``namespace_prefix`` and whose
+namespace listing says ``prefix``. (Aegra applies no in-place narrowing; its own
+``store.scopes`` in ``aegra.json`` keeps a wide search inside the caller's space.)"""
+
+
 @auth.on.store()
 async def own_guidelines_only(ctx: Auth.types.AuthContext, value: Any) -> None:
     """The Store: read or delete one's own ``("guidelines", <identity>, ...)``; never put."""
@@ -261,10 +289,11 @@ async def own_guidelines_only(ctx: Auth.types.AuthContext, value: Any) -> None:
     if owner is None:
         return
     own = guidelines_namespace(owner)
-    namespace = tuple(value.get("namespace") or ())
+    field = next((name for name in NAMESPACE_FIELDS if name in value), "namespace")
+    namespace = tuple(value.get(field) or ())
     if namespace[: len(own)] == own:
         return
     if ctx.action in ("search", "list_namespaces") and own[: len(namespace)] == namespace:
-        value["namespace"] = own  # a wider prefix is narrowed to the caller's own
+        value[field] = own  # a wider prefix is narrowed to the caller's own
         return
     raise _refuse(403, f"Only the namespace {list(own)} is yours.")

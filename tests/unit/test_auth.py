@@ -15,6 +15,7 @@ import json
 import os
 import stat
 import time
+from collections.abc import Callable
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -190,11 +191,18 @@ async def test_authenticate_refuses_missing_malformed_and_unknown_tokens(
     path = tmp_path / "tokens.json"
     token = add_token(path, "alice")
     monkeypatch.setattr(server, "server_verifier", lambda: TokenFileVerifier(path))
-    assert (await server.authenticate(f"Bearer {token}"))["identity"] == "alice"
+    assert (await server.authenticate({b"authorization": f"Bearer {token}".encode()}))[
+        "identity"] == "alice", "langgraph-api passes ASGI headers"  # fmt: skip
+    assert (await server.authenticate({"Authorization": f"Bearer {token}"}))[
+        "identity"] == "alice", "Aegra passes a dict of str"  # fmt: skip
     for header in (None, "", "Bearer ", f"Basic {token}", "Bearer wrong"):
         with pytest.raises(HTTPException) as refused:
-            await server.authenticate(header)
+            await server.authenticate(
+                None if header is None else {b"authorization": header.encode()}
+            )
         assert refused.value.status_code == 401
+    with pytest.raises(HTTPException):
+        await server.authenticate({b"x-authorization": f"Bearer {token}".encode()})
 
 
 # --- identity ----------------------------------------------------------------------------------
@@ -277,7 +285,13 @@ def ctx(resource: str, action: str, user: Any = None) -> AuthContext:
 
 
 def run_value(**kwargs: Any) -> dict[str, Any]:
+    """A new run as langgraph-api describes it to ``create_run`` handlers."""
     return {"thread_id": None, "metadata": {}, "kwargs": kwargs}
+
+
+def aegra_run_value(**kwargs: Any) -> dict[str, Any]:
+    """The same run as Aegra describes it: the run's arguments at the top level."""
+    return {"thread_id": "t", "assistant_id": "mediator", "metadata": {}, **kwargs}
 
 
 @pytest.mark.parametrize(
@@ -294,9 +308,12 @@ def run_value(**kwargs: Any) -> dict[str, Any]:
         ({"input": {"user_id": "bob", "pairs": []}}, 403),
     ],
 )  # fmt: skip
-async def test_a_run_is_refused_before_it_exists(kwargs: dict[str, Any], status: int) -> None:
+@pytest.mark.parametrize("shape", [run_value, aegra_run_value], ids=["langgraph-api", "aegra"])
+async def test_a_run_is_refused_before_it_exists(
+    kwargs: dict[str, Any], status: int, shape: Callable[..., dict[str, Any]]
+) -> None:
     with pytest.raises(HTTPException) as refused:
-        await server.checked_run(ctx("threads", "create_run"), run_value(**kwargs))
+        await server.checked_run(ctx("threads", "create_run"), shape(**kwargs))
     assert refused.value.status_code == status
 
 
@@ -329,6 +346,16 @@ async def test_the_store_rule(action: str, namespace: tuple[str, ...], allowed: 
         with pytest.raises(HTTPException) as refused:
             await server.own_guidelines_only(ctx("store", action), value)
         assert refused.value.status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("action", "field"), [("search", "namespace_prefix"), ("list_namespaces", "prefix")]
+)
+async def test_the_store_rule_reads_aegras_request_bodies(action: str, field: str) -> None:
+    await server.own_guidelines_only(ctx("store", action), {field: ["guidelines", "alice"]})
+    with pytest.raises(HTTPException) as refused:
+        await server.own_guidelines_only(ctx("store", action), {field: ["guidelines", "bob"]})
+    assert refused.value.status_code == 403
 
 
 async def test_a_wide_store_search_is_narrowed_to_the_callers_namespace() -> None:
