@@ -14,7 +14,15 @@ from langgraph_mediator.evals.bench.graphs import Overhead, measure_growth, meas
 from langgraph_mediator.evals.bench.instant import InstantChatModel, build_bare_graph
 from langgraph_mediator.evals.bench.models import TurnCost, turn_costs
 from langgraph_mediator.evals.bench.prompts import measure_prompt_ratio
-from langgraph_mediator.evals.bench.report import BenchResults, targets_table, write_benchmarks
+from langgraph_mediator.evals.bench.report import (
+    SERVING_BEGIN,
+    SERVING_END,
+    BenchResults,
+    marked_block,
+    targets_table,
+    with_marked_block,
+    write_benchmarks,
+)
 from langgraph_mediator.models import ask_structured
 from langgraph_mediator.state import MediatorReading
 
@@ -110,6 +118,19 @@ def test_report_and_plots_are_written(tmp_path: Path) -> None:
     assert "## Targets" in text and "![overhead](plots/overhead.png)" in text
     assert (tmp_path / "plots" / "overhead.png").stat().st_size > 1000
     assert json.loads((tmp_path / "plots" / "results.json").read_text())["overhead_ratios"]
+
+
+def test_a_rewrite_keeps_the_serving_section_and_a_new_one_replaces_it(tmp_path: Path) -> None:
+    markdown = tmp_path / "BENCHMARKS.md"
+    first = f"{SERVING_BEGIN}\n## Serving\n\n1 instance: 9.0 turns/s\n{SERVING_END}"
+    markdown.write_text(with_marked_block("# Benchmarks\n\nold figures\n", first))
+    write_benchmarks(BenchResults(), markdown, tmp_path / "plots")
+    rewritten = markdown.read_text()
+    assert "old figures" not in rewritten and "1 instance: 9.0 turns/s" in rewritten
+    second = first.replace("9.0", "12.5")
+    updated = with_marked_block(rewritten, second)
+    assert "12.5" in updated and "9.0" not in updated and updated.count(SERVING_BEGIN) == 1
+    assert marked_block("# no section here\n") == ""
 
 
 def test_bench_command_writes_the_report(tmp_path: Path) -> None:

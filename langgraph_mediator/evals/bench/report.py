@@ -202,8 +202,29 @@ def _json_ready(results: BenchResults) -> dict[str, Any]:
     return data
 
 
+SERVING_BEGIN = "<!-- serving: written by scripts/reliability.py -->"
+SERVING_END = "<!-- /serving -->"
+
+
+def marked_block(text: str) -> str:
+    """The serving section of a BENCHMARKS.md, markers included ("" when it has none)."""
+    start, end = text.find(SERVING_BEGIN), text.find(SERVING_END)
+    return text[start : end + len(SERVING_END)] if 0 <= start < end else ""
+
+
+def with_marked_block(text: str, block: str) -> str:
+    """``text`` with its serving section replaced by ``block`` (appended when it has none)."""
+    old = marked_block(text)
+    return text.replace(old, block) if old else text.rstrip("\n") + "\n\n" + block + "\n"
+
+
 def write_benchmarks(results: BenchResults, markdown: Path, plots: Path) -> None:
-    """Write ``markdown`` (BENCHMARKS.md), and plots plus results.json under ``plots``."""
+    """Write ``markdown`` (BENCHMARKS.md), and plots plus results.json under ``plots``.
+
+    The serving section, which ``scripts/reliability.py`` measures on real
+    server instances, is carried over from the file being replaced.
+    """
+    serving = marked_block(markdown.read_text(encoding="utf-8")) if markdown.exists() else ""
     plots.mkdir(parents=True, exist_ok=True)
     (plots / "results.json").write_text(json.dumps(_json_ready(results), indent=1) + "\n")
     lines = [
@@ -224,6 +245,8 @@ def write_benchmarks(results: BenchResults, markdown: Path, plots: Path) -> None
     for section in (_overhead_section, _growth_section, _cost_section, _prompt_section,
                     _load_section, _embedded_section):  # fmt: skip
         lines += section(results, plots, rel)
+    if serving:
+        lines += [serving, ""]
     markdown.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
