@@ -25,3 +25,5 @@ export CMAKE_ARGS="${CMAKE_ARGS:--DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=
 # The multi-instance server (langhost + langgraph-runtime-pg) in its own virtualenv: it pins
 # langgraph-api 0.11.1, which .venv must not be held to. Its tests use it (tests/multi_instance).
 bash scripts/serve_pg.sh install
+# Aegra, the second engine those tests run on, in a virtualenv of its own (Python 3.12).
+bash scripts/serve_aegra.sh install

@@ -1,11 +1,16 @@
 """Run the fault and load suite and write RELIABILITY.md (``python scripts/reliability.py``).
 
-It runs ``tests/reliability`` (marker ``reliability``) and ``tests/server``
+It runs ``tests/reliability`` (marker ``reliability``), ``tests/server``
 (marker ``server``: guideline isolation, poisoning and the attacks of one
-user on another end to end through ``langgraph dev`` with auth on) with
+user on another end to end through ``langgraph dev`` with auth on) and
+``tests/multi_instance`` (two langhost instances on Postgres and Redis: load,
+and SIGKILL of the instance running a turn) with
 ``RELIABILITY_FIGURES`` pointing at a scratch file,
 then writes one row per case: what was done, whether it held, and the figures
 the test measured (threads, errors, lost items, throughput, recovery time).
+The multi-instance rows (those naming an ``engine``) also become the serving
+section of BENCHMARKS.md, which ``mediator bench`` carries over when it
+rewrites the rest of that file.
 Needs Postgres (``MEDIATOR_TEST_POSTGRES_URL``, default the local ``test``
 database). Exits with pytest's code, so a failing case fails the script.
 """
@@ -24,14 +29,17 @@ import xml.etree.ElementTree as ElementTree
 from pathlib import Path
 from typing import Any
 
+from langgraph_mediator.evals.bench.report import SERVING_BEGIN, SERVING_END, with_marked_block
+
 ROOT = Path(__file__).resolve().parents[1]
-SUITES = ["tests/reliability", "tests/server"]
+SUITES = ["tests/reliability", "tests/server", "tests/multi_instance"]
 
 
 def run_suite(figures: Path, junit: Path, extra: list[str]) -> int:
     """Run the suites; return pytest's exit code."""
     env = {**os.environ, "RELIABILITY_FIGURES": str(figures)}
-    command = [sys.executable, "-m", "pytest", "-q", "-m", "reliability or server",
+    markers = "reliability or server or multi_instance"
+    command = [sys.executable, "-m", "pytest", "-q", "-m", markers,
                f"--junitxml={junit}", *SUITES, *extra]  # fmt: skip
     return subprocess.run(command, cwd=ROOT, env=env, check=False).returncode
 
@@ -59,10 +67,11 @@ def attack_lines(attacks: list[dict[str, Any]], results: dict[str, tuple[str, fl
     tried = sum(int(row.get("tried", 1)) for row in attacks)
     succeeded = sum(int(row.get("succeeded", 0)) for row in attacks)
     lines = [
-        "## Attacks on the server (`langgraph dev` with auth on)",
+        "## Attacks on the server (`langgraph dev` and the Postgres-backed instances, auth on)",
         "",
         f"**attacks tried: {tried}; attacks that succeeded: {succeeded}** (the target is 0). "
-        "Each row is one test of `tests/server/test_server_security.py`; an attack that "
+        "Each row is one test of `tests/server/test_server_security.py` or "
+        "`tests/multi_instance`; an attack that "
         "succeeded fails its test.",
         "",
         "| attack | result | tried | succeeded | figures |",
@@ -85,12 +94,11 @@ def render(figures: list[dict[str, Any]], results: dict[str, tuple[str, float]],
     lines = [
         "# Reliability: the fault and load suite",
         "",
-        "Written by `.venv/bin/python scripts/reliability.py` (it runs `tests/reliability` and "
-        "`tests/server`; CI runs the same tests through the README's test command).",
+        "Written by `.venv/bin/python scripts/reliability.py` (it runs `tests/reliability`, "
+        "`tests/server` and `tests/multi_instance`; CI runs the same tests through the "
+        "README's test command).",
         "",
-        f"- **when**: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}",
-        f"- **machine**: {platform.machine()}, {os.cpu_count()} CPUs, Python "
-        f"{platform.python_version()}",
+        f"- **when**: {when_and_where()}",
         f"- **pytest exit code**: {code}; **run time**: {minutes:.1f} min",
         "",
         *attack_lines(attacks, results),
@@ -108,10 +116,75 @@ def render(figures: list[dict[str, Any]], results: dict[str, tuple[str, float]],
     return "\n".join(lines) + "\n"
 
 
+def when_and_where() -> str:
+    """The time of writing and the machine, as the reports say them."""
+    return (f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} ({platform.machine()}, "
+            f"{os.cpu_count()} CPUs, Python {platform.python_version()})")  # fmt: skip
+
+
+def figure(rows: list[dict[str, Any]], case_starts: str, key: str) -> Any:
+    """``key`` of the first row whose case starts with ``case_starts`` ("-" when none)."""
+    return next((r[key] for r in rows if r["case"].startswith(case_starts) and key in r), "-")
+
+
+def serving_summary(rows: list[dict[str, Any]]) -> list[str]:
+    """One row per engine: throughput with 1 and 2 instances, recovery, lost and duplicated."""
+    lines = [
+        "| engine | turns/s, 1 instance | turns/s, 2 instances | scaling ratio | recovery after "
+        "SIGKILL mid Mediator call (s) | mid Assistant call (s) | lost / duplicated turns |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for engine in dict.fromkeys(row["engine"] for row in rows):
+        mine = [row for row in rows if row["engine"] == engine]
+        kills = [row for row in mine if row["case"].startswith("SIGKILL")]
+        lost = sum(int(row.get("lost_turns", 0)) for row in kills)
+        duplicated = sum(int(row.get("duplicated_turns", 0)) for row in kills)
+        lines.append(
+            f"| {engine} | {figure(mine, 'throughput', 'one_instance_turns_per_second')} "
+            f"| {figure(mine, 'throughput', 'two_instances_turns_per_second')} "
+            f"| {figure(mine, 'throughput', 'scaling_ratio')} "
+            f"| {figure(mine, 'SIGKILL of the instance mid mediator', 'recovery_seconds')} "
+            f"| {figure(mine, 'SIGKILL of the instance mid assistant', 'recovery_seconds')} "
+            f"| {lost} / {duplicated} |"
+        )
+    return lines
+
+
+def serving_section(figures: list[dict[str, Any]], results: dict[str, tuple[str, float]]) -> str:
+    """BENCHMARKS.md's serving section: the multi-instance figures, each row naming its engine."""
+    rows = [row for row in figures if row.get("engine") and not row.get("attack")]
+    lines = [
+        SERVING_BEGIN,
+        "## Serving on Postgres and Redis (several instances, scripted stub model)",
+        "",
+        f"Written by `.venv/bin/python scripts/reliability.py` on {when_and_where()} from "
+        "`tests/multi_instance`: each instance is a server process on one shared Postgres "
+        "database and Redis; the model is the instant scripted stub, so the figures time "
+        "the server, the queue and the graphs on this machine's 2 cores, which the "
+        "instances, Postgres, Redis and the test client share. Recovery is from SIGKILL "
+        "of the instance to the run's completion on the survivor; the settings that "
+        "govern it are in each SIGKILL row below (the README's serving section explains them).",
+        "",
+        *serving_summary(rows),
+        "",
+        "| engine | case | result | figures |",
+        "|---|---|---|---|",
+    ]
+    for row in rows:
+        status = results.get(row["test"], ("not run", 0.0))[0]
+        rest = {k: v for k, v in row.items() if k != "engine"}
+        lines.append(f"| {row['engine']} | {row['case']} | {status} | {figure_cells(rest)} |")
+    if not rows:
+        lines.append("| - | no multi-instance case ran | - | - |")
+    return "\n".join([*lines, SERVING_END])
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the suites, write the report, return pytest's exit code."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / "RELIABILITY.md")
+    parser.add_argument("--benchmarks", type=Path, default=ROOT / "BENCHMARKS.md",
+                        help="the file whose serving section is rewritten")  # fmt: skip
     parser.add_argument("pytest_args", nargs="*", help="extra pytest arguments")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as scratch:
@@ -123,6 +196,10 @@ def main(argv: list[str] | None = None) -> int:
                    if line.strip()] if figures_path.exists() else []  # fmt: skip
         results = outcomes(junit) if junit.exists() else {}
     args.out.write_text(render(figures, results, code, minutes), encoding="utf-8")
+    if any(row.get("engine") for row in figures):
+        old = args.benchmarks.read_text(encoding="utf-8") if args.benchmarks.exists() else ""
+        new = with_marked_block(old, serving_section(figures, results))
+        args.benchmarks.write_text(new, encoding="utf-8")
     print(f"wrote {args.out} ({len(figures)} measured cases, pytest exit code {code})")
     return code
 

@@ -21,25 +21,18 @@ cd "$(dirname "$0")/.."
 VENV="${MEDIATOR_SERVE_VENV:-.venv-serve-pg}"
 PINS=("langhost==0.11.1.post1" "langgraph-runtime-pg==0.11.1.post1")
 
+# shellcheck source=scripts/serving_common.sh
+source scripts/serving_common.sh
+
 install() {
-    if [ ! -x "$VENV/bin/langhost" ]; then
-        python3 -m venv "$VENV"
-        "$VENV/bin/pip" install -q --upgrade pip
-        "$VENV/bin/pip" install -q "${PINS[@]}"
-    fi
-    # The graphs import this package; reinstalled each time so the server runs this checkout.
-    "$VENV/bin/pip" install -q -e .
+    make_venv "$VENV" python3 langhost "${PINS[@]}"
     echo "server virtualenv ready: $VENV ($("$VENV/bin/langhost" --version))"
 }
 
-wait_ok() {
-    for _ in $(seq 1 180); do
-        curl -sf "$1/ok" >/dev/null && return 0
-        sleep 0.5
-    done
-    echo "$1 did not answer /ok within 90 s; see $2" >&2
-    tail -20 "$2" >&2
-    return 1
+launch() {
+    # scripts/langhost_serve.py is langhost with the JSON fix custom auth needs (see there).
+    "$VENV/bin/python" scripts/langhost_serve.py serve -c langgraph.json --host 127.0.0.1 \
+        -p "$1" --no-browser
 }
 
 serve() {
@@ -52,19 +45,7 @@ serve() {
     # Migrated once here; instances that each migrate at start deadlock on the DDL.
     export LG_RUNTIME_PG_AUTO_MIGRATE=false
     "$VENV/bin/langgraph-runtime-pg-migrate" upgrade
-    mkdir -p .serve-pg
-    local pids=()
-    trap 'kill "${pids[@]}" 2>/dev/null; wait' INT TERM EXIT
-    for ((i = 0; i < count; i++)); do
-        # scripts/langhost_serve.py is langhost with the JSON fix custom auth needs (see there).
-        "$VENV/bin/python" scripts/langhost_serve.py serve -c langgraph.json --host 127.0.0.1 \
-            -p $((port + i)) --no-browser >".serve-pg/instance-$i.log" 2>&1 &
-        pids+=("$!")
-        # One at a time all the same: each sets up the checkpointer and store tables at start.
-        wait_ok "http://127.0.0.1:$((port + i))" ".serve-pg/instance-$i.log"
-        echo "instance $i: http://127.0.0.1:$((port + i)) (log .serve-pg/instance-$i.log)"
-    done
-    wait
+    start_instances "$count" "$port" .serve-pg /ok launch
 }
 
 case "${1:-}" in

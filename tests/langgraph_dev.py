@@ -20,7 +20,7 @@ import signal
 import subprocess
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Awaitable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +28,8 @@ import httpx
 from langgraph_sdk import get_client, get_sync_client
 from langgraph_sdk.client import LangGraphClient
 from openai_stub import OpenAIStub, Reply, ToolCall, last_user_text, tool_name
+
+from langgraph_mediator.auth.verifiers import add_token
 
 ROOT = Path(__file__).resolve().parents[1]
 LANGGRAPH = ROOT / ".venv" / "bin" / "langgraph"
@@ -164,20 +166,23 @@ def start_server(port: int, env: Mapping[str, str], log: Path) -> subprocess.Pop
         )  # fmt: skip
 
 
-def wait_until_ok(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
+def wait_until_ok(
+    url: str, process: subprocess.Popen[bytes], log: Path, probe: str = "/ok"
+) -> None:
+    """Return once ``url + probe`` answers 200; fail with the server's output if it never does."""
     deadline = time.monotonic() + STARTUP_TIMEOUT
     while time.monotonic() < deadline:
         if process.poll() is not None:
             break
         try:
-            if httpx.get(f"{url}/ok", timeout=2).status_code == 200:
+            if httpx.get(f"{url}{probe}", timeout=2).status_code == 200:
                 return
         except httpx.HTTPError:
             pass
         time.sleep(0.5)
     state = f"exited with {process.returncode}" if process.poll() is not None else "still starting"
     raise RuntimeError(
-        f"langgraph dev did not answer {url}/ok within {STARTUP_TIMEOUT:.0f} s ({state}). "
+        f"the server did not answer {url}{probe} within {STARTUP_TIMEOUT:.0f} s ({state}). "
         f"Its output:\n{log.read_text(errors='replace')[-6000:]}"
     )
 
@@ -190,6 +195,15 @@ def stop_server(process: subprocess.Popen[bytes]) -> None:
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait(timeout=5)
+
+
+def write_tokens(path: Path) -> dict[str, str]:
+    """A bearer token each for ``ALICE`` and ``BOB`` in a new token file at ``path``.
+
+    The file holds only the tokens' hashes; the returned map also names the
+    file under ``"__file__"`` (the servers' ``MEDIATOR_AUTH_TOKENS_FILE``).
+    """
+    return {user: add_token(path, user) for user in (ALICE, BOB)} | {"__file__": str(path)}
 
 
 def bearer(token: str) -> dict[str, str]:
@@ -212,6 +226,15 @@ def forget_session(url: str, tokens: Mapping[str, str]) -> None:
 
 
 # --- helpers -----------------------------------------------------------------------------------
+
+
+async def status_of(call: Awaitable[Any]) -> int:
+    """The HTTP status a call ended with (200 when it succeeded)."""
+    try:
+        await call
+    except httpx.HTTPStatusError as exc:
+        return exc.response.status_code
+    return 200
 
 
 def mediator_requests(requests: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -111,6 +111,8 @@ class OpenAIStub:
     requests: list[dict[str, Any]] = field(default_factory=list)
     headers: list[dict[str, str]] = field(default_factory=list)
     """The HTTP headers of each request, in order (``Authorization`` included)."""
+    peers: list[tuple[str, int]] = field(default_factory=list)
+    """The client address of each request, in order (which process made a call)."""
     _server: ThreadingHTTPServer | None = field(default=None, repr=False)
 
     @property
@@ -165,6 +167,7 @@ def _handler(stub: OpenAIStub) -> type[BaseHTTPRequestHandler]:
         def do_POST(self) -> None:  # noqa: N802 - stdlib hook
             length = int(self.headers.get("Content-Length", 0))
             body = json.loads(self.rfile.read(length) or b"{}")
+            stub.peers.append(self.client_address[:2])
             stub.requests.append(body)
             stub.headers.append(dict(self.headers.items()))
             if stub.fault == "refuse":

@@ -1,41 +1,36 @@
-"""Two langhost instances on one fresh Postgres database and one Redis, serving langgraph.json.
+"""Two instances of each Postgres-backed engine on a fresh database and Redis, serving the graphs.
 
-The engine is langhost + langgraph-runtime-pg in its own virtualenv
-(``scripts/serve_pg.sh install``, which ``scripts/bootstrap.sh`` runs). Each
-session makes a database of its own and empties a Redis database of its own,
-applies the runtime's migrations, then starts the instances one at a time (two
-starting together deadlock on the runtime's setup), with the same stub, auth
-token file and environment as the ``langgraph dev`` suite, and
-``LG_BG_JOB_HEARTBEAT=5`` so a dead instance's run is taken over within seconds.
+Every test here runs once per engine (``langhost``: langhost +
+langgraph-runtime-pg, reading ``langgraph.json``; ``aegra``: Aegra, reading
+``aegra.json``), each in the virtualenv its project script makes
+(``scripts/bootstrap.sh`` runs both). Per engine, the session makes a
+database of its own and empties a Redis database of its own, applies the
+engine's migrations once, then starts the instances one at a time (two
+starting together race on the setup), with the same stub, auth token file
+and environment as the ``langgraph dev`` suite, and recovery tuned so a dead
+instance's run is taken over within seconds (see ``tests/serving_engines.py``).
 """
 
 from __future__ import annotations
 
 import os
-import subprocess
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg
 import pytest
-from langgraph_dev import ALICE, BOB, ROOT, respond, server_env, stop_server, wait_until_ok
+from langgraph_dev import server_env, stop_server, write_tokens
 from openai_stub import OpenAIStub
-
-from langgraph_mediator.auth.verifiers import add_token
-from langgraph_mediator.models.local_server import free_port
-
-POSTGRES_URL = os.environ.get(
-    "MEDIATOR_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
+from serving_engines import (
+    ENGINES,
+    POSTGRES_URL,
+    Engine,
+    HoldFirst,
+    Instance,
+    services_missing,
+    start_instance,
 )
-SERVE_VENV = ROOT / ".venv-serve-pg"
-LANGHOST = SERVE_VENV / "bin" / "langhost"
-SERVE_PYTHON = SERVE_VENV / "bin" / "python"
-LAUNCHER = ROOT / "scripts" / "langhost_serve.py"
-MIGRATE = SERVE_VENV / "bin" / "langgraph-runtime-pg-migrate"
-REDIS_DB = 11
-"""The Redis database these tests empty and use (the machine's Redis keeps nothing on disk)."""
-HEARTBEAT_SECONDS = "5"
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -46,23 +41,42 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.integration)
 
 
+@pytest.fixture(scope="session", params=list(ENGINES))
+def engine(request: pytest.FixtureRequest) -> Engine:
+    """The engine under test; every test of this directory runs on each."""
+    missing = services_missing()
+    if missing:
+        if os.environ.get("CI"):
+            pytest.fail(f"CI must provide Postgres and Redis: {missing}")
+        pytest.skip(missing)
+    chosen = ENGINES[str(request.param)]
+    if not chosen.python.exists():
+        pytest.fail(f"{chosen.python} is missing: run {chosen.install}")
+    return chosen
+
+
 @pytest.fixture(scope="session")
-def mi_stub() -> Iterator[OpenAIStub]:
-    server = OpenAIStub(respond).start(port=0)
+def hold() -> HoldFirst:
+    """The stub's responder; a test arms it to hold one model call."""
+    return HoldFirst()
+
+
+@pytest.fixture(scope="session")
+def mi_stub(hold: HoldFirst) -> Iterator[OpenAIStub]:
+    server = OpenAIStub(hold).start(port=0)
     yield server
     server.stop()
 
 
 @pytest.fixture(scope="session")
 def mi_tokens(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
-    path = tmp_path_factory.mktemp("mi-auth") / "tokens.json"
-    return {user: add_token(path, user) for user in (ALICE, BOB)} | {"__file__": str(path)}
+    return write_tokens(tmp_path_factory.mktemp("mi-auth") / "tokens.json")
 
 
 @pytest.fixture(scope="session")
-def fresh_database() -> Iterator[str]:
-    """A database of this session's own on the test server, dropped afterwards."""
-    name = f"mediator_mi_{uuid.uuid4().hex[:8]}"
+def fresh_database(engine: Engine) -> Iterator[str]:
+    """A database of this engine's own on the test server, dropped afterwards."""
+    name = f"mediator_mi_{engine.key}_{uuid.uuid4().hex[:8]}"
     with psycopg.connect(POSTGRES_URL, autocommit=True) as admin:
         admin.execute(f'CREATE DATABASE "{name}"')
     yield POSTGRES_URL.rsplit("/", 1)[0] + f"/{name}"
@@ -71,45 +85,30 @@ def fresh_database() -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def mi_env(mi_stub: OpenAIStub, mi_tokens: dict[str, str], fresh_database: str) -> dict[str, str]:
-    if not LANGHOST.exists():
-        pytest.fail(f"{LANGHOST} is missing: run scripts/serve_pg.sh install")
-    subprocess.run(["redis-cli", "-n", str(REDIS_DB), "FLUSHDB"], check=True, capture_output=True)
-    env = server_env(mi_stub, Path(mi_tokens["__file__"]))
-    env.update(
-        DATABASE_URI=fresh_database,
-        REDIS_URI=f"redis://127.0.0.1:6379/{REDIS_DB}",
-        LG_BG_JOB_HEARTBEAT=HEARTBEAT_SECONDS,
-        LG_RUNTIME_PG_AUTO_MIGRATE="false",
-    )  # migrated once, here, not by each instance
-    subprocess.run([str(MIGRATE), "upgrade"], env=env, check=True, capture_output=True)
+def mi_env(
+    engine: Engine, mi_stub: OpenAIStub, mi_tokens: dict[str, str], fresh_database: str
+) -> dict[str, str]:
+    """The instances' environment: the stub, the token file, the database; migrated once."""
+    env = engine.environment(server_env(mi_stub, Path(mi_tokens["__file__"])), fresh_database)
+    engine.prepare(env)
     return env
 
 
-def start_instance(env: dict[str, str], log: Path) -> tuple[str, subprocess.Popen[bytes]]:
-    port = free_port()
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [str(SERVE_PYTHON), str(LAUNCHER), "serve", "-c", "langgraph.json",
-             "--host", "127.0.0.1", "-p", str(port), "--no-browser"],
-            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
-        )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    wait_until_ok(url, process, log)
-    return url, process
+def stop_all(started: list[Instance]) -> None:
+    for _url, process in started:
+        stop_server(process)
 
 
 @pytest.fixture(scope="session")
 def instances(
-    mi_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[list[tuple[str, subprocess.Popen[bytes]]]]:
-    """Two instances, started one after the other; stopped at the end of the session."""
-    logs = tmp_path_factory.mktemp("langhost")
-    started: list[tuple[str, subprocess.Popen[bytes]]] = []
+    engine: Engine, mi_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[list[Instance]]:
+    """Two instances of ``engine`` for the session, started one after the other."""
+    logs = tmp_path_factory.mktemp(engine.key)
+    started: list[Instance] = []
     try:
         for i in range(2):
-            started.append(start_instance(mi_env, logs / f"instance-{i}.log"))
+            started.append(start_instance(engine, mi_env, logs / f"instance-{i}.log"))
         yield started
     finally:
-        for _url, process in started:
-            stop_server(process)
+        stop_all(started)

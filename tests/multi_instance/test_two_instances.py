@@ -7,16 +7,14 @@ instance's memory.
 
 from __future__ import annotations
 
-import asyncio
-import subprocess
+from collections.abc import Callable
 
 from langgraph_dev import ALICE, ASSISTANT_REPLY, QUESTION, connect, contents, new_thread, turn
-
-Instances = list[tuple[str, subprocess.Popen[bytes]]]
+from serving_engines import Engine, Instance, check_threads, play_threads
 
 
 async def test_a_conversation_with_a_question_and_a_correction_alternates_instances(
-    instances: Instances, mi_tokens: dict[str, str]
+    instances: list[Instance], mi_tokens: dict[str, str]
 ) -> None:
     first, second = (connect(url, mi_tokens[ALICE]) for url, _ in instances)
     alice = {"user_id": ALICE}
@@ -39,29 +37,15 @@ async def test_a_conversation_with_a_question_and_a_correction_alternates_instan
 
 
 async def test_a_hundred_concurrent_threads_over_both_instances_keep_to_themselves(
-    instances: Instances, mi_tokens: dict[str, str]
-) -> None:
+    engine: Engine, instances: list[Instance], mi_tokens: dict[str, str],
+    record: Callable[..., None],
+) -> None:  # fmt: skip
     clients = [connect(url, mi_tokens[ALICE]) for url, _ in instances]
-    alice = {"user_id": ALICE}
-
-    async def conversation(i: int) -> dict[str, object]:
-        lg, other = clients[i % 2], clients[(i + 1) % 2]
-        thread = await new_thread(lg)
-        await turn(lg, thread, f"Convert {i} degrees.", alice)
-        await turn(other, thread, "Celsius.", alice)
-        return dict((await lg.threads.get_state(thread))["values"])
-
     try:
-        results = await asyncio.gather(*(conversation(i) for i in range(100)),
-                                       return_exceptions=True)  # fmt: skip
+        results, seconds = await play_threads(clients, 100)
     finally:
         for lg in clients:
             await lg.aclose()
-    errors = [r for r in results if isinstance(r, BaseException)]
-    assert errors == [], errors[:3]
-    for i, values in enumerate(results):
-        assert isinstance(values, dict)
-        texts = [r["text"] for r in values["ledger"]]  # type: ignore[index]
-        assert texts == [f"Convert {i} degrees.", "The input is in Celsius."], (i, texts)
-        assert contents(values)[0] == f"Convert {i} degrees."
-        assert contents(values)[-1] == ASSISTANT_REPLY
+    check_threads(results)
+    record("100 threads x 2 turns over 2 instances", engine=engine.name, threads=100, errors=0,
+           cross_talk=0, turns_per_second=round(200 / seconds, 1))  # fmt: skip

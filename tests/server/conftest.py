@@ -23,11 +23,11 @@ from langgraph_dev import (
     start_server,
     stop_server,
     wait_until_ok,
+    write_tokens,
 )
 from langgraph_sdk.client import LangGraphClient
 from openai_stub import OpenAIStub
 
-from langgraph_mediator.auth.verifiers import add_token
 from langgraph_mediator.models.local_server import free_port
 
 
@@ -49,8 +49,7 @@ def stub() -> Iterator[OpenAIStub]:
 @pytest.fixture(scope="session")
 def tokens(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     """User -> bearer token; the server's token file holds only their hashes."""
-    path = tmp_path_factory.mktemp("auth") / "tokens.json"
-    return {user: add_token(path, user) for user in (ALICE, BOB)} | {"__file__": str(path)}
+    return write_tokens(tmp_path_factory.mktemp("auth") / "tokens.json")
 
 
 @pytest.fixture(scope="session")

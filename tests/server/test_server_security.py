@@ -24,6 +24,7 @@ from langgraph_dev import (
     new_thread,
     refiner_input,
     respond,
+    status_of,
     turn,
 )
 from langgraph_sdk.client import LangGraphClient
@@ -47,15 +48,6 @@ async def alice_thread(client: LangGraphClient) -> AsyncIterator[str]:
     thread = await new_thread(client)
     await turn(client, thread, f"Write a haiku about {ALICE_SECRET}.", {"user_id": ALICE})
     yield thread
-
-
-async def status_of(call: Awaitable[Any]) -> int:
-    """The HTTP status a call ended with (200 when it succeeded)."""
-    try:
-        await call
-    except httpx.HTTPStatusError as exc:
-        return exc.response.status_code
-    return 200
 
 
 def raw(server_url: str, path: str, body: dict[str, Any], headers: dict[str, str]) -> int:
