@@ -2,12 +2,13 @@
 
     mediator bench --db postgresql://postgres@127.0.0.1:5432/test
 
-Measures in one run: graph overhead per turn (mediator vs a bare one-node chat
-graph, same checkpointer: memory, SQLite, Postgres), growth over a 50-turn
-conversation, throughput and memory for 1/10/100 concurrent threads on
-Postgres, calls and tokens per turn from an eval run's real requests, and the
-embedded model's start time, latency and tokens per second. Without ``--db``
-the Postgres parts are skipped.
+Measures in one run: time to the answer's first token, mediated vs bare (on
+a latency-modelled stub and the embedded model), graph overhead per turn
+(mediator vs a bare one-node chat graph, same checkpointer: memory, SQLite,
+Postgres), growth over a 50-turn conversation, throughput and memory for
+1/10/100 concurrent threads on Postgres, calls and tokens per turn from an
+eval run's real requests, and the embedded model's start time, latency and
+tokens per second. Without ``--db`` the Postgres parts are skipped.
 """
 
 from __future__ import annotations
@@ -21,6 +22,10 @@ from rich.console import Console
 
 from langgraph_mediator.cli.common import Command
 from langgraph_mediator.evals.bench.graphs import measure_growth, measure_load, measure_overhead
+from langgraph_mediator.evals.bench.latency import (
+    measure_first_token_embedded,
+    measure_first_token_timed,
+)
 from langgraph_mediator.evals.bench.models import measure_embedded, turn_costs
 from langgraph_mediator.evals.bench.prompts import measure_prompt_ratio
 from langgraph_mediator.evals.bench.report import BenchResults, write_benchmarks
@@ -42,6 +47,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="an eval run's conversations.jsonl with SHARDED and MEDIATOR "
                              "(default: the newest under the eval results folder, "
                              "then ./evals/results)")  # fmt: skip
+    parser.add_argument("--first-token-repeats", type=int, default=3, metavar="N",
+                        help="repeats of the 10-turn time-to-first-token conversation, per "
+                             "graph and source (0 skips it)")  # fmt: skip
     parser.add_argument("--no-embedded", action="store_true", help="skip the embedded model")
     parser.add_argument("--out", type=Path, default=Path("BENCHMARKS.md"), help="the report")
     parser.add_argument("--plots", type=Path, default=Path("benchmarks"), help="plots directory")
@@ -61,6 +69,20 @@ def newest_eval_results(roots: Sequence[Path] | None = None) -> Path | None:
                 continue
             return path
     return None
+
+
+async def measure_first_tokens(
+    args: argparse.Namespace, console: Console, results: BenchResults
+) -> None:
+    """Time to first token on the latency-modelled stub, then on the embedded model."""
+    repeats = args.first_token_repeats
+    if repeats <= 0:
+        return
+    with console.status(f"time to first token, hosted-endpoint latency model, {repeats}x..."):
+        results.first_token.append(await measure_first_token_timed(repeats=repeats))
+    if not args.no_embedded:
+        with console.status(f"time to first token on the embedded model, {repeats}x..."):
+            results.first_token.append(await measure_first_token_embedded(repeats=repeats))
 
 
 async def run_bench(args: argparse.Namespace, console: Console) -> int:
@@ -97,6 +119,7 @@ async def run_bench(args: argparse.Namespace, console: Console) -> int:
     if not args.no_embedded:
         with console.status("embedded model: start, 5 mediated turns..."):
             results.embedded = await measure_embedded()
+    await measure_first_tokens(args, console, results)
     results.seconds = time.perf_counter() - began
     write_benchmarks(results, args.out, args.plots)
     console.print(f"wrote {args.out} and {args.plots}/ in {results.seconds:.0f}s", markup=False)

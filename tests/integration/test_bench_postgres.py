@@ -27,6 +27,7 @@ def test_bench_command_with_postgres_reports_load(postgres_url: str, tmp_path: P
     out = tmp_path / "B.md"
     code = main(["bench", "--db", postgres_url, "--threads", "1", "--turns", "2",
                  "--growth-turns", "3", "--load", "1,3", "--no-embedded",
+                 "--first-token-repeats", "0",
                  "--out", str(out), "--plots", str(tmp_path / "plots")])  # fmt: skip
     text = out.read_text()
     assert code == 0

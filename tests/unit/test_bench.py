@@ -136,6 +136,7 @@ def test_a_rewrite_keeps_the_serving_section_and_a_new_one_replaces_it(tmp_path:
 def test_bench_command_writes_the_report(tmp_path: Path) -> None:
     out, plots = tmp_path / "B.md", tmp_path / "plots"
     code = main(["bench", "--threads", "1", "--turns", "2", "--growth-turns", "20",
+                 "--first-token-repeats", "0",
                  "--no-embedded", "--eval-results", str(write_results(tmp_path / "c.jsonl")),
                  "--out", str(out), "--plots", str(plots)])  # fmt: skip
     text = out.read_text()

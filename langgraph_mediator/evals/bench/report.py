@@ -14,6 +14,7 @@ from typing import Any
 
 from langgraph_mediator.evals.bench.graphs import GrowthPoint, LoadPoint, Overhead
 from langgraph_mediator.evals.bench.instant import InstantChatModel
+from langgraph_mediator.evals.bench.latency import FirstToken, MediatorTime, summary_rows
 from langgraph_mediator.evals.bench.models import EmbeddedSpeed, TurnCost
 from langgraph_mediator.evals.bench.prompts import PromptRatio
 from langgraph_mediator.evals.plotting import pyplot
@@ -24,6 +25,8 @@ MAX_PROMPT_RATIO = 1.5
 MAX_OVERHEAD_RATIO = 3.0
 MAX_GROWTH_RATIO = 1.5
 """The last 10 turns of the long thread may cost at most this multiple of the first 10."""
+MAX_FIRST_TOKEN_RATIO = 1.5
+"""Time to the answer's first token, mediated, at most this multiple of the bare assistant's."""
 
 
 @dataclass
@@ -39,6 +42,7 @@ class BenchResults:
     costs_source: str = ""
     embedded: EmbeddedSpeed | None = None
     prompt_ratios: list[PromptRatio] = field(default_factory=list)
+    first_token: list[FirstToken] = field(default_factory=list)
     seconds: float = 0.0
 
     def growth_ratio(self, kind: str = "mediator") -> float | None:
@@ -89,6 +93,10 @@ def targets_table(results: BenchResults) -> list[str]:
         rows.append((f"flat cost over {len(results.growth)} turns (last 10 <= "
                      f"{MAX_GROWTH_RATIO}x first 10, {results.growth_backend})",
                      f"{growth:.2f}x", _verdict(growth <= MAX_GROWTH_RATIO)))  # fmt: skip
+    for r in results.first_token:
+        target = f"time to first token <= {MAX_FIRST_TOKEN_RATIO}x bare ({r.source})"
+        verdict = _verdict(r.ratio() <= MAX_FIRST_TOKEN_RATIO)
+        rows.append((target, f"{r.ratio():.2f}x", verdict if r.mediator_time else "reported"))
     return table(("target", "measured", ""), rows)
 
 
@@ -156,6 +164,44 @@ def embedded_table(speed: EmbeddedSpeed) -> list[str]:
     row = (f"{speed.start_seconds:.2f}", turns, f"{statistics.median(speed.turn_seconds):.2f}",
            f"{speed.tokens_per_second:.1f}")  # fmt: skip
     return table(header, [row])
+
+
+def first_token_table(results: BenchResults) -> list[str]:
+    """Medians and p90 of first token and turn end, mediated and bare, per source."""
+    header = ("source", "turns each", "first token median s, mediated", "bare",
+              "p90 mediated", "p90 bare", "ratio", "turn end median s, mediated", "bare",
+              "ratio")  # fmt: skip
+    return table(header, summary_rows(results.first_token))
+
+
+def mediator_time_table(timing: MediatorTime) -> list[str]:
+    """Where the Mediator's call spends the wait: prompt parts, reading, modelled seconds."""
+    rows: list[tuple[object, ...]] = [
+        (f"prompt: {name}", f"{tokens:.0f} tokens", "")
+        for name, tokens in timing.prompt_tokens.items()
+    ]
+    rows.append(("reading (completion)", f"{timing.completion_tokens:.0f} tokens", ""))
+    rows += [(name, "", f"{seconds * 1000:.2f} ms") for name, seconds in timing.seconds().items()]
+    return table(("part", "size per call", "time per call"), rows)
+
+
+def plot_first_token(results: BenchResults, path: Path) -> None:
+    """Median time to first token turn by turn, mediated beside bare, one panel per source."""
+    plt = pyplot()
+    count = len(results.first_token)
+    fig, axes = plt.subplots(1, count, figsize=(5 * count, 3.5), squeeze=False)
+    for ax, r in zip(axes[0], results.first_token, strict=True):
+        for kind in ("mediator", "bare"):
+            values = r.per_turn(kind)
+            ax.plot(range(1, len(values) + 1), values, marker="o", label=kind)
+        ax.set_title(r.source)
+        ax.set_xlabel("turn")
+        ax.set_ylabel("seconds to first answer token")
+        ax.set_ylim(bottom=0)
+        ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
 
 
 def plot_overhead(results: BenchResults, path: Path) -> None:
@@ -242,8 +288,8 @@ def write_benchmarks(results: BenchResults, markdown: Path, plots: Path) -> None
         "",
     ]
     rel = plots.relative_to(markdown.parent) if plots.is_relative_to(markdown.parent) else plots
-    for section in (_overhead_section, _growth_section, _cost_section, _prompt_section,
-                    _load_section, _embedded_section):  # fmt: skip
+    for section in (_first_token_section, _overhead_section, _growth_section, _cost_section,
+                    _prompt_section, _load_section, _embedded_section):  # fmt: skip
         lines += section(results, plots, rel)
     if serving:
         lines += [serving, ""]
@@ -261,6 +307,27 @@ def _section(heading: str, *parts: str | list[str]) -> list[str]:
     for part in parts:
         lines += [*part, ""] if isinstance(part, list) else [part, ""]
     return lines
+
+
+def _first_token_section(results: BenchResults, plots: Path, rel: Path) -> list[str]:
+    if not results.first_token:
+        return []
+    plot_first_token(results, plots / "first_token.png")
+    notes = "; ".join(f"{r.source}: {r.note}" for r in results.first_token)
+    timed = next((r.mediator_time for r in results.first_token if r.mediator_time), None)
+    parts: list[str | list[str]] = [
+        "What a user waits for: from sending a turn to the first token of the answer, "
+        "the same 10-turn conversation through the mediator graph and the bare one-node "
+        f"graph, several repeats ({notes}). The Mediator's call is read whole, so all of "
+        "it comes before the first token.",
+        first_token_table(results),
+        f"![first token]({rel}/first_token.png)",
+    ]
+    if timed is not None:
+        parts += [f"Where the Mediator's call spends the wait ({timed.calls} calls, means; "
+                  "tokens are characters / 4; times from the latency model):",
+                  mediator_time_table(timed)]  # fmt: skip
+    return _section("## Time to first token, mediated vs bare", *parts)
 
 
 def _overhead_section(results: BenchResults, plots: Path, rel: Path) -> list[str]:
