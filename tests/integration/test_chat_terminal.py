@@ -29,15 +29,22 @@ class Terminal:
         )  # fmt: skip
         os.close(slave)
         self.seen = ""
+        self.cursor = 0
+        """Where the last :meth:`wait_for` match ended: the next one looks from here."""
 
     def wait_for(self, text: str, timeout: float = 240.0) -> str:
-        """Read until ``text`` has appeared (after what was already seen); return the new part."""
-        start, deadline = len(self.seen), time.monotonic() + timeout
+        """Read until ``text`` appears after the last match; return the screen up to its end.
+
+        Looking from the end of the last match, not from the end of what was
+        read, keeps text that arrived in the same chunk as that match.
+        """
+        start, deadline = self.cursor, time.monotonic() + timeout
         while text not in self.seen[start:]:
             if time.monotonic() > deadline or self.process.poll() is not None and not self._read(0):
                 raise AssertionError(f"{text!r} never appeared; the screen said:\n{self.seen}")
             self._read(0.2)
-        return self.seen[start:]
+        self.cursor = self.seen.index(text, start) + len(text)
+        return self.seen[start : self.cursor]
 
     def _read(self, wait: float) -> bool:
         ready, _, _ = select.select([self.master], [], [], wait)
