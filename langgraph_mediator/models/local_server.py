@@ -66,6 +66,16 @@ def _context_size_setting() -> int:
     return int(raw)
 
 
+def _prompt_cache_setting() -> int:
+    raw = os.environ.get("MEDIATOR_LOCAL_PROMPT_CACHE_MB", "256").strip() or "0"
+    if not raw.isdigit():
+        raise LocalModelError(
+            f"MEDIATOR_LOCAL_PROMPT_CACHE_MB={raw!r} is not a whole number of megabytes "
+            "(256 is the default; 0 turns the prompt cache off)"
+        )
+    return int(raw)
+
+
 def free_port() -> int:
     """A TCP port on 127.0.0.1 that nothing listens on right now."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
@@ -83,6 +93,10 @@ class LocalModelServer:
     """Tokens of context; 0 (the default) is the model's own training context (8192 for
     SmolLM2), so long tasks such as the released summaries fit (``MEDIATOR_LOCAL_N_CTX``)."""
     threads: int = field(default_factory=lambda: max(1, os.cpu_count() or 1))
+    prompt_cache_mb: int = field(default_factory=lambda: _prompt_cache_setting())
+    """RAM for evaluated prompt prefixes (0: none). Without it llama.cpp keeps only the
+    previous request's prefix, so the Mediator's and the Assistant's alternating prompts
+    evict each other and every Mediator call evaluates its whole prompt again."""
     startup_timeout: float = 120.0
     port: int = 0
     started_in: float = 0.0
@@ -113,6 +127,9 @@ class LocalModelServer:
             # The default keeps logits for every token and bloats memory.
             "--logits_all", "False",
         ]  # fmt: skip
+        if self.prompt_cache_mb > 0:
+            command += ["--cache", "True", "--cache_type", "ram",
+                        "--cache_size", str(self.prompt_cache_mb << 20)]  # fmt: skip
         began = time.perf_counter()
         self._process = subprocess.Popen(command, stdout=self._log, stderr=subprocess.STDOUT)
         self._wait_until_healthy()

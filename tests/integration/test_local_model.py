@@ -184,6 +184,8 @@ def test_the_embedded_server_dies_with_a_sigkilled_parent() -> None:
     cmdline = Path(f"/proc/{server_pid}/cmdline").read_bytes().split(b"\0")
     assert b"llama_cpp.server" in cmdline and b"--n_ctx" in cmdline
     assert cmdline[cmdline.index(b"--n_ctx") + 1] == b"0", "the model's whole context"
+    assert cmdline[cmdline.index(b"--cache") + 1] == b"True", "prompt prefixes are kept"
+    assert cmdline[cmdline.index(b"--cache_size") + 1] == str(256 << 20).encode()
     os.kill(parent.pid, 9)
     parent.wait(timeout=10)
     for _ in range(100):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 import httpx
 import openai
@@ -11,6 +12,7 @@ import pytest
 from langgraph_mediator import MediatorContext, RefinerContext
 from langgraph_mediator.errors import ModelEndpointError
 from langgraph_mediator.models import build_chat_model, endpoint_error, guarded_call
+from langgraph_mediator.models.local_server import LocalModelError, LocalModelServer
 from langgraph_mediator.state import ModelSettings
 
 REQUEST = httpx.Request("POST", "http://endpoint.test/v1/chat/completions")
@@ -141,3 +143,14 @@ def test_a_provider_without_its_package_names_the_package_to_install() -> None:
 
     with pytest.raises(ValueError, match="pip install langchain-anthropic"):
         build_chat_model(ModelSettings(base_url="http://x/v1"), "anthropic:claude-sonnet-4-5")
+
+
+def test_the_embedded_servers_prompt_cache_is_sized_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    assert LocalModelServer(model_path=tmp_path / "m.gguf").prompt_cache_mb == 256
+    monkeypatch.setenv("MEDIATOR_LOCAL_PROMPT_CACHE_MB", "0")
+    assert LocalModelServer(model_path=tmp_path / "m.gguf").prompt_cache_mb == 0
+    monkeypatch.setenv("MEDIATOR_LOCAL_PROMPT_CACHE_MB", "lots")
+    with pytest.raises(LocalModelError, match="MEDIATOR_LOCAL_PROMPT_CACHE_MB='lots'"):
+        LocalModelServer(model_path=tmp_path / "m.gguf")
