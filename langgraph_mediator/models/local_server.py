@@ -56,24 +56,25 @@ def bundled_model_path() -> Path:
     return path
 
 
-def _context_size_setting() -> int:
-    raw = os.environ.get("MEDIATOR_LOCAL_N_CTX", "0").strip() or "0"
+def _whole_number_setting(name: str, default: str, meaning: str) -> int:
+    """The whole number in environment variable ``name``; ``meaning`` explains it if bad."""
+    raw = os.environ.get(name, default).strip() or "0"
     if not raw.isdigit():
-        raise LocalModelError(
-            f"MEDIATOR_LOCAL_N_CTX={raw!r} is not a whole number of tokens "
-            "(0, the default, is the model's own context)"
-        )
+        raise LocalModelError(f"{name}={raw!r} is not a whole number of {meaning}")
     return int(raw)
+
+
+def _context_size_setting() -> int:
+    return _whole_number_setting(
+        "MEDIATOR_LOCAL_N_CTX", "0", "tokens (0, the default, is the model's own context)"
+    )
 
 
 def _prompt_cache_setting() -> int:
-    raw = os.environ.get("MEDIATOR_LOCAL_PROMPT_CACHE_MB", "256").strip() or "0"
-    if not raw.isdigit():
-        raise LocalModelError(
-            f"MEDIATOR_LOCAL_PROMPT_CACHE_MB={raw!r} is not a whole number of megabytes "
-            "(256 is the default; 0 turns the prompt cache off)"
-        )
-    return int(raw)
+    return _whole_number_setting(
+        "MEDIATOR_LOCAL_PROMPT_CACHE_MB", "256",
+        "megabytes (256 is the default; 0 turns the prompt cache off)",
+    )  # fmt: skip
 
 
 def free_port() -> int:
