@@ -208,10 +208,11 @@ async def search_assistants(ctx: Auth.types.AuthContext, value: Any) -> Any:
 async def checked_run(ctx: Auth.types.AuthContext, value: Any) -> Auth.types.FilterType | None:
     """A new run: its input checked before the run exists, then owned like its thread."""
     owner = owner_of(ctx)
-    # langgraph-api nests the run's input, context and command under "kwargs"; Aegra does not.
-    kwargs = (value.get("kwargs") or {}) if "kwargs" in value else value
     try:
-        check_run_input(kwargs, owner)
+        # langgraph-api nests the run's input, context and command under "kwargs"; Aegra
+        # does not. Both places are checked, so neither shape can hide the other.
+        for arguments in (value.get("kwargs") or {}, value):
+            check_run_input(arguments, owner)
     except (InvalidMessageError, RunContextError, ValueError, TypeError) as exc:
         raise _refuse(422, str(exc)) from exc
     return owned_by(owner, value)

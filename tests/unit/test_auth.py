@@ -317,6 +317,13 @@ async def test_a_run_is_refused_before_it_exists(
     assert refused.value.status_code == status
 
 
+async def test_a_run_cannot_hide_its_context_in_the_other_shape() -> None:
+    both = {**run_value(input={"messages": "hi"}), "context": {"user_id": "bob"}}
+    with pytest.raises(HTTPException) as refused:
+        await server.checked_run(ctx("threads", "create_run"), both)
+    assert refused.value.status_code == 403
+
+
 async def test_an_accepted_run_is_stamped_with_its_caller() -> None:
     value = run_value(input={"messages": [{"role": "user", "content": "hi"}]},
                       context={"user_id": "alice", "single_task": True})  # fmt: skip
