@@ -228,13 +228,17 @@ def forget_session(url: str, tokens: Mapping[str, str]) -> None:
 # --- helpers -----------------------------------------------------------------------------------
 
 
+async def answer_of(call: Awaitable[Any]) -> tuple[int, Any]:
+    """The HTTP status a call ended with (200 when it succeeded), and what it returned."""
+    try:
+        return 200, await call
+    except httpx.HTTPStatusError as exc:
+        return exc.response.status_code, None
+
+
 async def status_of(call: Awaitable[Any]) -> int:
     """The HTTP status a call ended with (200 when it succeeded)."""
-    try:
-        await call
-    except httpx.HTTPStatusError as exc:
-        return exc.response.status_code
-    return 200
+    return (await answer_of(call))[0]
 
 
 def mediator_requests(requests: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -297,7 +297,7 @@ def _between(text: str, start: str, ends: Sequence[str]) -> str:
     return tail[:cut]
 
 
-def prompt_parts(prompt: Sequence[BaseMessage], guidelines: Sequence[str] = ()) -> dict[str, int]:
+def prompt_parts(prompt: Sequence[BaseMessage]) -> dict[str, int]:
     """Characters of each of :data:`PROMPT_PARTS` in one Mediator prompt."""
     from langgraph_mediator.core.prompts import MEDIATOR_SYSTEM_PROMPT, format_guidelines
 
