@@ -101,14 +101,15 @@ def settle_reading(
     """Hold the reading to the invariants a weak model may break; say which were applied.
 
     The first message always starts a task; with ``single_task`` a later one
-    never does; evident material is always passed on verbatim; and a turn that
-    is not a confirmation never loses the user's words: a fact of the message
-    that no part of the reading carries is kept in the sentence that gave it,
-    and a reading that carries nothing (no requirement, change or material,
-    nor the goal of a task it starts) keeps the message itself.
+    never does; a task type or goal left out is the current one; evident
+    material is always passed on verbatim; and a turn that is not a
+    confirmation never loses the user's words: a fact of the message that no
+    part of the reading carries is kept in the sentence that gave it, and a
+    reading that carries nothing (no requirement, change or material, nor the
+    goal of a task it starts) keeps the message itself.
     """
     notes: list[str] = []
-    reading = _settle_feedback(reading, state, context, notes)
+    reading = _with_unchanged_goal(_settle_feedback(reading, state, context, notes), state)
     blocks = message_blocks(message)
     material, added = evident_material(blocks, reading.material)
     if added:
@@ -135,6 +136,16 @@ def _settle_feedback(
     if reading.changes and reading.feedback != "correction":
         notes.append(f"the reading named changes under {reading.feedback!r}: applied them")
     return reading
+
+
+def _with_unchanged_goal(reading: MediatorReading, state: MediatorState) -> MediatorReading:
+    """Fill in the task type and goal a reading left out, which means they are unchanged."""
+    intent = state.get("intent")
+    if intent is None or reading.feedback == "new_task":
+        return reading
+    unchanged = {"goal": intent["goal"], "task_type": intent["task_type"]}
+    update = {name: kept for name, kept in unchanged.items() if not getattr(reading, name).strip()}
+    return reading.model_copy(update=update) if update else reading
 
 
 def _keep_user_words(

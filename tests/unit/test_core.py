@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fakes import UNUSED_ENDPOINT, reading, scripted
+from fakes import UNUSED_ENDPOINT, reading, scripted, tool_reply
 
 from langgraph_mediator import MediatorContext, build_mediator_graph
 from langgraph_mediator.core import begin_turn, fence, mediator_prompt, read_turn, record_reading
@@ -170,3 +170,29 @@ def test_changes_under_another_label_are_applied_and_noted() -> None:
                                changes=[change])  # fmt: skip
     _, notes = settle(labelled, state, "in Kelvin")
     assert notes == ["the reading named changes under 'new_information': applied them"]
+
+
+def test_a_reading_may_hold_nothing_but_its_feedback() -> None:
+    compact = MediatorReading.model_validate({"feedback": "confirmation"})
+    assert (compact.goal, compact.task_type, compact.new_requirements) == ("", "", [])
+
+
+def test_a_goal_and_task_type_left_out_mid_task_are_the_current_ones() -> None:
+    compact = MediatorReading(feedback="new_information", new_requirements=["The input is 30."])
+    settled, notes = settle(compact, thread(), "also 30")
+    assert (settled.goal, settled.task_type) == ("Convert a temperature.", "math")
+    assert notes == []
+
+
+def test_a_goal_the_reading_gives_mid_task_replaces_the_current_one() -> None:
+    rewritten = MediatorReading(goal="Convert two temperatures.", feedback="new_information")
+    settled, _ = settle(rewritten, thread(), "and 30 too")
+    assert (settled.goal, settled.task_type) == ("Convert two temperatures.", "math")
+
+
+async def test_a_new_task_read_without_a_goal_takes_the_message_as_its_goal() -> None:
+    model = scripted(tool_reply("MediatorReading", {"feedback": "new_task"}))
+    read = await read_turn(model, MediatorState(messages=[]), "Sort these words.", [], CONTEXT)
+    update = begin_turn(MediatorState(messages=[]), read, "Sort these words.", CONTEXT)
+    assert update["intent"]["goal"] == "Sort these words."
+    assert update["intent"]["task_type"] == "general"

@@ -48,15 +48,8 @@ class InstantChatModel(CannedChatModel):
             return AIMessage(self.answer, usage_metadata=_tokens(messages, self.answer))
         found = message_in_prompt(str(messages[-1].content))
         text = found.strip()[:400] if found is not None else "the task"
-        args = {
-            "task_type": "general",
-            "goal": "Do the task the user describes.",
-            "feedback": "new_information",
-            "new_requirements": [text],
-            "changes": [],
-            "missing_information": [],
-            "clarifying_question": "",
-        }
+        # A compact reading, as the prompt asks: empty fields and an unchanged goal left out.
+        args = {"feedback": "new_information", "new_requirements": [text]}
         call = {"name": "MediatorReading", "args": args, "id": "call-instant", "type": "tool_call"}
         return AIMessage("", tool_calls=[call], usage_metadata=_tokens(messages, str(args)))
 
