@@ -20,6 +20,7 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from typing import Literal
 
 FactKind = Literal["number", "quoted", "identifier", "name"]
@@ -103,12 +104,26 @@ def _fact_of(text: str, match: re.Match[str]) -> Fact | None:
     return _word_fact(text, match)
 
 
-def _facts_in(text: str) -> Iterator[Fact]:
+def _scan(text: str) -> Iterator[Fact]:
     cleaned = _LIST_MARKER.sub("", text)
     for match in _FACT.finditer(cleaned):
         fact = _fact_of(cleaned, match)
         if fact is not None:
             yield fact
+
+
+CACHED_TEXT_CHARS = 2000
+"""Texts up to this length have their facts kept (requirements and sentences, read every turn)."""
+
+
+@lru_cache(maxsize=4096)
+def _scan_cached(text: str) -> tuple[Fact, ...]:
+    return tuple(_scan(text))
+
+
+def _facts_in(text: str) -> Iterable[Fact]:
+    # Every turn re-reads the whole ledger's facts; the ledger rarely changes, so keep them.
+    return _scan_cached(text) if len(text) <= CACHED_TEXT_CHARS else _scan(text)
 
 
 def extract_facts(text: str) -> list[Fact]:

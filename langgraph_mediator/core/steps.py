@@ -8,6 +8,7 @@ there is one implementation of reading, ledger, policy and instruction.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -45,8 +46,9 @@ async def open_turn(
     message = validate_user_message(
         pending_user_text(state["messages"]), max_chars=context.max_message_chars
     )
-    guidelines = await load_guidelines(store, context.user_id)
-    read = await read_turn(await model(), state, message, guidelines, context)
+    # Neither waits on the other: the store read runs while the model is built (or found).
+    guidelines, mediator = await asyncio.gather(load_guidelines(store, context.user_id), model())
+    read = await read_turn(mediator, state, message, guidelines, context)
     return begin_turn(state, read, message, context)
 
 

@@ -112,6 +112,11 @@ def _setting(
     return field(default_factory=default, metadata=metadata)
 
 
+def _default_user_id() -> str:
+    """The user a context names when nobody set one (``MEDIATOR_USER_ID``, else "default")."""
+    return _env("MEDIATOR_USER_ID", "default") or "default"
+
+
 def _model_env(*names: str) -> str:
     """The first of ``names`` set in the environment, else ``MEDIATOR_MODEL``, else the default."""
     for name in (*names, "MEDIATOR_MODEL"):
@@ -242,7 +247,7 @@ class MediatorContext(ModelSettings):
     """Run-scoped configuration of the mediator graph."""
 
     user_id: str = _setting(
-        lambda: _env("MEDIATOR_USER_ID", "default") or "default",
+        _default_user_id,
         "Whose guidelines are read: Store namespace ('guidelines', user_id). "
         "Behind custom auth, the authenticated identity.",
         env="MEDIATOR_USER_ID",
@@ -338,7 +343,7 @@ class MediatorContext(ModelSettings):
             UserMismatchError: ``user_id`` names a user other than the caller.
 
         """
-        user_id = bound_user_id(self.user_id, server_info, unclaimed=type(self)().user_id)
+        user_id = bound_user_id(self.user_id, server_info, unclaimed=_default_user_id())
         return self if user_id == self.user_id else replace(self, user_id=user_id)
 
 
