@@ -5,13 +5,18 @@ from __future__ import annotations
 import json
 import statistics
 from pathlib import Path
+from typing import Any
 
 import pytest
 from langchain_core.messages import HumanMessage, SystemMessage
 
 from langgraph_mediator.cli import main
 from langgraph_mediator.evals.bench.graphs import Overhead, measure_growth, measure_overhead
-from langgraph_mediator.evals.bench.instant import InstantChatModel, build_bare_graph
+from langgraph_mediator.evals.bench.instant import (
+    InstantChatModel,
+    build_bare_graph,
+    build_shape_graph,
+)
 from langgraph_mediator.evals.bench.models import TurnCost, turn_costs
 from langgraph_mediator.evals.bench.prompts import measure_prompt_ratio
 from langgraph_mediator.evals.bench.report import (
@@ -45,10 +50,27 @@ async def test_bare_graph_sends_the_whole_history() -> None:
 
 async def test_overhead_times_both_graphs_on_the_same_backend() -> None:
     overhead = await measure_overhead("memory", None, threads=2, turns=3)
-    assert len(overhead.mediator) == len(overhead.bare) == 6
+    assert len(overhead.mediator) == len(overhead.bare) == len(overhead.shape) == 6
+    assert overhead.floor_ratio == pytest.approx(
+        statistics.median(overhead.shape) / statistics.median(overhead.bare)
+    )
     assert all(seconds > 0 for seconds in overhead.mediator + overhead.bare)
     medians = statistics.median(overhead.mediator), statistics.median(overhead.bare)
     assert overhead.ratio == pytest.approx(medians[0] / medians[1])
+
+
+async def test_the_mediator_shape_makes_the_mediator_turn_model_calls_and_nothing_else() -> None:
+    calls: list[int] = []
+
+    class Counting(InstantChatModel):
+        def _reply(self, messages: list[Any]) -> Any:
+            calls.append(len(messages))
+            return super()._reply(messages)
+
+    graph = build_shape_graph(Counting(answer="ok"))
+    out = await graph.ainvoke({"messages": [HumanMessage("a")]})
+    assert [m.content for m in out["messages"]] == ["a", "ok"] and len(calls) == 2
+    assert set(graph.nodes) - {"__start__"} == {"detect_intent", "classify_feedback", "execute"}
 
 
 async def test_growth_reports_every_turn_with_the_ledger_growing_by_one() -> None:
@@ -141,7 +163,7 @@ def test_bench_command_writes_the_report(tmp_path: Path) -> None:
                  "--out", str(out), "--plots", str(plots)])  # fmt: skip
     text = out.read_text()
     assert code == 0
-    assert "graph overhead <= 3.0x bare (memory)" in text and "(sqlite)" in text
+    assert "graph overhead <= 1.5x bare (memory)" in text and "(sqlite)" in text
     assert "flat cost over 20 turns" in text
     assert "| MEDIATOR | 1 | 2 | 2.00 | 400 | 30 |" in text
     assert "## Prompt tokens per turn as answers get longer" in text

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import pytest
 from langchain_core.messages import HumanMessage
 
 from langgraph_mediator.core.prompts import mediator_prompt
@@ -12,7 +13,9 @@ from langgraph_mediator.evals.bench.instant import build_bare_graph
 from langgraph_mediator.evals.bench.latency import (
     PROMPT_PARTS,
     LatencyModel,
+    MediatorTime,
     TimedChatModel,
+    floor_ratio,
     measure_first_token_timed,
     prompt_parts,
 )
@@ -67,6 +70,33 @@ def test_prompt_parts_split_the_mediator_prompt_whole() -> None:
     assert all(size >= 0 for size in parts.values())
 
 
+def test_the_mediator_prompt_opens_with_what_a_thread_does_not_change() -> None:
+    """Endpoint prompt caches reuse a common prefix: the static part comes first, every turn."""
+    first = {"ledger": [], "task_number": 0}
+    later = {"ledger": [{"id": "R1", "text": "Use 36 square metres.", "status": "active",
+                         "task": 0, "turn": 1}], "last_answer": "6 cans.", "task_number": 0,
+             "intent": {"task_type": "math", "goal": "Paint a room.",
+                        "missing_information": []}}  # fmt: skip
+    environment = "The assistant has a calculator."
+    one = mediator_prompt(first, "Paint a room.", ["Read a bare value as a fix."], environment)  # type: ignore[arg-type]
+    two = mediator_prompt(later, "5 m.", ["Read a bare value as a fix."], environment)  # type: ignore[arg-type]
+    assert one[0].content == two[0].content, "the system prompt is the same every turn"
+    other_user = mediator_prompt(first, "Paint a room.", [], environment)  # type: ignore[arg-type]
+    assert str(one[0].content).startswith(str(other_user[0].content)), (
+        "a user's guidelines come after the instructions every user shares"
+    )
+    lines = str(one[1].content).splitlines(), str(two[1].content).splitlines()
+    assert lines[0][0] == lines[1][0] and environment in lines[0][0]
+
+
+async def test_a_common_turn_reading_is_compact() -> None:
+    result = await measure_first_token_timed(FAST, repeats=1, conversation=("Add 2 and 3.",))
+    reading = result.mediator_time
+    assert reading is not None
+    # {"feedback": ..., "new_requirements": [...]}: no empty fields, no repeated goal.
+    assert reading.completion_tokens <= 30
+
+
 async def test_the_report_has_the_first_token_table_target_and_plot(tmp_path: Path) -> None:
     result = await measure_first_token_timed(FAST, repeats=1, conversation=("Add 2 and 3.",))
     write_benchmarks(BenchResults(first_token=[result]), tmp_path / "B.md", tmp_path / "plots")
@@ -74,4 +104,12 @@ async def test_the_report_has_the_first_token_table_target_and_plot(tmp_path: Pa
     assert "## Time to first token, mediated vs bare" in text
     assert "time to first token <= 1.5x bare (stub (hosted latency))" in text
     assert "prompt: system prompt" in text and "reading (decode)" in text
+    assert "No Mediator that reads the turn before the Assistant starts can do better" in text
     assert (tmp_path / "plots" / "first_token.png").stat().st_size > 1000
+
+
+def test_the_floor_is_the_bare_wait_plus_the_mediator_request_and_prefill() -> None:
+    latency = LatencyModel(fixed_seconds=0.3, prompt_token_seconds=0.001)
+    timed = MediatorTime(calls=1, prompt_tokens={"system prompt": 100.0}, completion_tokens=20,
+                         latency=latency, guidelines_read_seconds=0.0)  # fmt: skip
+    assert floor_ratio(0.4, timed) == pytest.approx((0.4 + 0.3 + 0.1) / 0.4)

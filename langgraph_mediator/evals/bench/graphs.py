@@ -22,7 +22,11 @@ from typing import Any
 
 from langchain_core.messages import HumanMessage
 
-from langgraph_mediator.evals.bench.instant import InstantChatModel, build_bare_graph
+from langgraph_mediator.evals.bench.instant import (
+    InstantChatModel,
+    build_bare_graph,
+    build_shape_graph,
+)
 from langgraph_mediator.graphs.mediator import build_mediator_graph
 from langgraph_mediator.persistence import MEMORY, Persistence, open_persistence
 from langgraph_mediator.state import MediatorContext
@@ -44,16 +48,17 @@ def user_text(thread: str, turn: int) -> str:
 
 @dataclass
 class Graphs:
-    """The two graphs under test, sharing one checkpointer."""
+    """The graphs under test, sharing one checkpointer: the mediator, bare, the mediator's shape."""
 
     mediator: Any
     bare: Any
     backend: str
+    shape: Any = None
     context: MediatorContext = field(default_factory=bench_context)
 
     async def turn(self, kind: str, thread: str, turn: int) -> tuple[float, dict[str, Any]]:
-        """Run one turn of ``kind`` ("mediator" or "bare"); its seconds and output."""
-        graph = self.mediator if kind == "mediator" else self.bare
+        """Run one turn of ``kind`` ("mediator", "bare" or "shape"); its seconds and output."""
+        graph = {"mediator": self.mediator, "bare": self.bare, "shape": self.shape}[kind]
         config: Any = {"configurable": {"thread_id": f"{kind}:{thread}"}}
         extra = {"context": self.context} if kind == "mediator" else {}
         began = time.perf_counter()
@@ -88,7 +93,11 @@ def _graphs(db: Persistence, backend: str, answer: str | None) -> Graphs:
     mediator = build_mediator_graph(
         model, mediator_model=model, checkpointer=db.checkpointer, store=db.store
     )
-    return Graphs(mediator, build_bare_graph(model, db.checkpointer), backend)
+    bare, shape = (
+        build_bare_graph(model, db.checkpointer),
+        build_shape_graph(model, db.checkpointer),
+    )
+    return Graphs(mediator, bare, backend, shape)
 
 
 def prompt_tokens(kind: str, out: dict[str, Any]) -> int:
@@ -101,31 +110,47 @@ def prompt_tokens(kind: str, out: dict[str, Any]) -> int:
 
 @dataclass
 class Overhead:
-    """Per-turn seconds of both graphs on one backend."""
+    """Per-turn seconds of each graph on one backend (``shape``: the mediator's, no work)."""
 
     backend: str
     mediator: list[float] = field(default_factory=list)
     bare: list[float] = field(default_factory=list)
+    shape: list[float] = field(default_factory=list)
 
     @property
     def ratio(self) -> float:
         """Median mediator turn over median bare turn."""
         return statistics.median(self.mediator) / statistics.median(self.bare)
 
+    @property
+    def floor_ratio(self) -> float | None:
+        """Median shape turn over median bare turn: the least this graph shape could cost."""
+        if not self.shape:
+            return None
+        return statistics.median(self.shape) / statistics.median(self.bare)
+
+
+OVERHEAD_GRAPHS = ("mediator", "bare", "shape")
+
 
 async def measure_overhead(
     backend: str, postgres_url: str | None, *, threads: int = 5, turns: int = 10
 ) -> Overhead:
-    """Median turn time of each graph over ``threads`` x ``turns`` turns (after a warm-up)."""
+    """Median turn time of each graph over ``threads`` x ``turns`` turns (after a warm-up).
+
+    Besides the mediator and the bare graph, the mediator's shape with none of
+    its work (:func:`~.instant.build_shape_graph`) splits the overhead into
+    LangGraph's own cost of three steps and the package's code.
+    """
     result = Overhead(backend)
     async with open_graphs(backend, postgres_url) as graphs:
-        for kind in ("mediator", "bare"):
+        for kind in OVERHEAD_GRAPHS:
             await graphs.turn(kind, f"warmup-{uuid.uuid4().hex[:6]}", 1)
         for t in range(threads):
             thread = f"overhead-{uuid.uuid4().hex[:8]}-{t}"
             for turn in range(1, turns + 1):
-                # Alternate so drift on the machine hits both graphs alike.
-                for kind in ("mediator", "bare"):
+                # Alternate so drift on the machine hits every graph alike.
+                for kind in OVERHEAD_GRAPHS:
                     seconds, _ = await graphs.turn(kind, thread, turn)
                     getattr(result, kind).append(seconds)
     return result

@@ -1,4 +1,4 @@
-"""An instant chat model and a bare one-node chat graph: the baselines of the benchmark.
+"""An instant chat model, a bare one-node chat graph and the mediator's bare shape: baselines.
 
 :class:`InstantChatModel` answers at once, so what a benchmark times is the
 graph, the checkpointer and the serialization, not a model. Its structured
@@ -19,6 +19,7 @@ from langgraph.graph.state import CompiledStateGraph
 
 from langgraph_mediator.core.prompts import message_in_prompt
 from langgraph_mediator.evals.canned import CannedChatModel
+from langgraph_mediator.state import InputState, MediatorState
 
 
 def _tokens(messages: list[BaseMessage], reply: str) -> UsageMetadata:
@@ -66,3 +67,34 @@ def build_bare_graph(
     builder.add_node("chat", chat)
     builder.add_edge(START, "chat")
     return builder.compile(checkpointer=checkpointer, name="bare")
+
+
+def build_shape_graph(
+    model: BaseChatModel, checkpointer: BaseCheckpointSaver[str] | None = None
+) -> CompiledStateGraph[Any, Any, Any, Any]:
+    """The mediator graph's shape with none of its work: LangGraph's own cost of that shape.
+
+    The same state schema and the same three steps of a common turn
+    (``detect_intent``, ``classify_feedback``, ``execute``), making the same
+    two model calls, but reading, ledger and instruction left out. What the
+    mediator graph costs above this is the package's own code.
+    """
+
+    async def detect_intent(state: MediatorState) -> dict[str, Any]:
+        await model.ainvoke(state["messages"][-1:])
+        return {"turn": state.get("turn", 0) + 1}
+
+    async def classify_feedback(state: MediatorState) -> dict[str, Any]:
+        return {}
+
+    async def execute(state: MediatorState) -> dict[str, Any]:
+        return {"messages": [await model.ainvoke(state["messages"][-1:])]}
+
+    builder = StateGraph(MediatorState, input_schema=InputState)
+    builder.add_node("detect_intent", detect_intent)
+    builder.add_node("classify_feedback", classify_feedback)
+    builder.add_node("execute", execute)
+    builder.add_edge(START, "detect_intent")
+    builder.add_edge("detect_intent", "classify_feedback")
+    builder.add_edge("classify_feedback", "execute")
+    return builder.compile(checkpointer=checkpointer, name="mediator-shape")

@@ -334,6 +334,18 @@ class MediatorTime:
                 "guidelines read (memory store)": self.guidelines_read_seconds}  # fmt: skip
 
 
+def floor_ratio(bare_first_token: float, timed: MediatorTime) -> float:
+    """The least first-token ratio of any Mediator that reads the turn before the Assistant starts.
+
+    Its request and prefill come first however few tokens the reading has;
+    ``bare_first_token`` is the bare graph's median first token.
+    """
+    before = timed.latency.fixed_seconds + sum(timed.prompt_tokens.values()) * (
+        timed.latency.prompt_token_seconds
+    )
+    return (bare_first_token + before) / bare_first_token
+
+
 async def guidelines_read_seconds(reads: int = 200) -> float:
     """Median seconds of one guidelines read from the memory store (one user's set)."""
     from langgraph_mediator.guidelines.store import load_guidelines, put_guidelines
