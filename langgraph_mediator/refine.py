@@ -19,7 +19,7 @@ from langchain_core.messages import AIMessage, HumanMessage
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.store.base import BaseStore
 
-from langgraph_mediator.core import text_of
+from langgraph_mediator.core import read_as, text_of
 from langgraph_mediator.graphs.refiner import build_refiner_graph
 from langgraph_mediator.state import ModelCall, ModelSettings, RefinerContext
 from langgraph_mediator.state.refiner import (
@@ -106,10 +106,13 @@ def turn_record(values: Mapping[str, Any]) -> TurnRecord:
     while messages and isinstance(messages[-1], HumanMessage):
         said.insert(0, text_of(messages.pop()))
     asked = bool(values.get("should_clarify"))
+    feedback, change = read_as(values)
     return TurnRecord(
         user="\n".join(said),
         instruction="(the Mediator asked a question)" if asked else values.get("instruction", ""),
         answer=text_of(reply) if reply else "",
+        feedback=feedback,
+        ledger_change=change,
     )
 
 

@@ -20,7 +20,9 @@ from langgraph_mediator.core.instruction import assistant_messages, build_instru
 from langgraph_mediator.core.ledger import (
     active_requirements,
     apply_reading,
+    describe_delta,
     format_ledger,
+    read_as,
     record_reading,
 )
 from langgraph_mediator.core.messages import pending_user_text, text_of, validate_user_message
@@ -43,6 +45,7 @@ __all__ = [
     "check_thread_owner",
     "clarification_update",
     "comparison_key",
+    "describe_delta",
     "fence",
     "format_ledger",
     "instruction_update",
@@ -50,6 +53,7 @@ __all__ = [
     "open_turn",
     "pending_user_text",
     "question_for",
+    "read_as",
     "read_turn",
     "record_reading",
     "redact_secrets",

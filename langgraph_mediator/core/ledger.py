@@ -9,9 +9,9 @@ the one place a turn's reading enters the ledger, whichever node ends the turn.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal, cast, get_args
 
 from langgraph_mediator.core.material import message_blocks
 from langgraph_mediator.core.messages import pending_user_text
@@ -22,7 +22,7 @@ from langgraph_mediator.state.mediator import (
     Requirement,
     RequirementKind,
 )
-from langgraph_mediator.state.reading import MediatorReading, RequirementChange
+from langgraph_mediator.state.reading import FeedbackKind, MediatorReading, RequirementChange
 from langgraph_mediator.text import comparison_key
 
 
@@ -128,6 +128,37 @@ def _apply_changes(entry: _Entry, changes: Sequence[RequirementChange]) -> None:
             entry.delta["retracted"].append(target["id"])
             target["change"] = "retract"
         target["reason"] = change.reason
+
+
+_ID_SHOWN = re.compile(r"[^A-Za-z0-9]")
+
+
+def describe_delta(delta: LedgerDelta | None) -> str:
+    """One turn's ledger change in a line: "added R3, R4; superseded R1" ("" when none)."""
+    if not delta:
+        return ""
+    named: Mapping[str, Any] = delta
+    parts = []
+    for name in ("added", "superseded", "retracted", "ignored"):
+        # An ignored id is the model's own writing: keep only its letters and digits.
+        ids = [_ID_SHOWN.sub("", str(i))[:8] for i in named.get(name) or []]
+        if any(ids):
+            parts.append(f"{name} {', '.join(i for i in ids if i)}")
+    return "; ".join(parts)
+
+
+def read_as(values: Mapping[str, Any]) -> tuple[FeedbackKind | Literal[""], str]:
+    """How the Mediator read the turn that ended in ``values``: its feedback kind and ledger change.
+
+    ``values`` is the thread state at the end of the turn; a state with no
+    reading (a turn the Mediator did not read) gives two empty strings.
+    """
+    reading = values.get("reading") or {}
+    feedback = reading.get("feedback") if isinstance(reading, Mapping) else None
+    change = describe_delta(values.get("ledger_delta"))
+    if isinstance(feedback, str) and feedback in get_args(FeedbackKind):
+        return cast(FeedbackKind, feedback), change
+    return "", change
 
 
 def record_reading(state: MediatorState) -> dict[str, Any]:

@@ -26,12 +26,14 @@ from typing import Any
 from langsmith import Client, tracing_context
 from langsmith.evaluation import aevaluate
 from langsmith.schemas import Example
+from pydantic import ValidationError
 
 from langgraph_mediator.evals.cache import cache_scope
 from langgraph_mediator.evals.conversation import (
     ConversationResult,
     EvalEnvironment,
     Setting,
+    TurnLog,
     is_unreachable,
     run_conversation,
 )
@@ -356,14 +358,23 @@ def trajectory_of(result: ConversationResult) -> Trajectory:
     return Trajectory(
         id=f"{result.setting}:{result.task_id}:{result.run}",
         task_id=result.task_id,
-        turns=[
-            TurnRecord(
-                user=t.user[:20_000], instruction=t.instruction[:20_000], answer=t.reply[:20_000]
-            )
-            for t in result.turns
-        ],
+        turns=[turn_record_of(t) for t in result.turns],
         score=min(max(result.score, 0.0), 1.0),
     )
+
+
+def turn_record_of(turn: TurnLog) -> TurnRecord:
+    """A logged turn as the Refiner's record; reading fields that do not validate are dropped.
+
+    A results file may be old or edited by hand: its words are kept either way.
+    """
+    fields = {"user": turn.user[:20_000], "instruction": turn.instruction[:20_000],
+              "answer": turn.reply[:20_000], "feedback": turn.feedback,
+              "ledger_change": turn.ledger_change}  # fmt: skip
+    try:
+        return TurnRecord.model_validate(fields)
+    except ValidationError:
+        return TurnRecord.model_validate({**fields, "feedback": "", "ledger_change": ""})
 
 
 def langsmith_upload_enabled(offline: bool) -> bool:

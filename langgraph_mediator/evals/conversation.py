@@ -40,6 +40,7 @@ from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.store.base import BaseStore
 
+from langgraph_mediator.core.ledger import read_as
 from langgraph_mediator.core.messages import text_of
 from langgraph_mediator.errors import MediatorError, ModelEndpointError
 from langgraph_mediator.evals.checkers import CheckResult, check_answer
@@ -82,6 +83,10 @@ class TurnLog:
     strategy: str
     clarification: bool = False
     instruction: str = ""
+    feedback: str = ""
+    """How the Mediator read the turn (mediated settings; "" otherwise)."""
+    ledger_change: str = ""
+    """What the turn did to the ledger, as :func:`~langgraph_mediator.core.describe_delta` says."""
     calls: int = 0
     prompt_tokens: int = 0
     completion_tokens: int = 0
@@ -363,6 +368,7 @@ class ConversationRunner:
         text = text_of(values["messages"][-1])
         usage = values.get("turn_usage") or {"calls": []}
         asked = bool(values.get("should_clarify"))
+        feedback, change = read_as(values)
         return TurnLog(
             user=user.text,
             reply=text,
@@ -370,6 +376,8 @@ class ConversationRunner:
             strategy="clarification" if asked else classify_strategy(text, self.task.family),
             clarification=asked,
             instruction="" if asked else values.get("instruction", ""),
+            feedback=feedback,
+            ledger_change=change,
             calls=len(usage["calls"]),
             prompt_tokens=sum(c["prompt_tokens"] for c in usage["calls"]),
             completion_tokens=sum(c["completion_tokens"] for c in usage["calls"]),

@@ -15,18 +15,30 @@ from pydantic import BaseModel, Field, model_validator
 from typing_extensions import TypedDict
 
 from langgraph_mediator.state.mediator import ModelCall
+from langgraph_mediator.state.reading import FeedbackKind
 
 MAX_GUIDELINES = 12
 """Cap on a user's guideline set: more rules dilute the Mediator's prompt."""
 GUIDELINE_MAX_CHARS = 200
 
 
+LEDGER_CHANGE = r"^(?:(?:added|superseded|retracted|ignored) [A-Za-z0-9, ]{1,400}(?:; |$))*$"
+"""What :func:`~langgraph_mediator.core.ledger.describe_delta` writes: "added R3; superseded R1"."""
+
+
 class TurnRecord(BaseModel):
-    """One turn of a trajectory: what the user said, what the Mediator made of it, the answer."""
+    """One turn of a trajectory: what the user said, how the Mediator read it, the answer.
+
+    ``feedback`` and ``ledger_change`` say how the Mediator read the turn (a
+    correction that added R4 and superseded R1), so the Refiner need not guess
+    it from the instruction; both are empty in records made before they existed.
+    """
 
     user: str = Field(max_length=20_000)
     instruction: str = Field(default="", max_length=20_000)
     answer: str = Field(default="", max_length=20_000)
+    feedback: FeedbackKind | Literal[""] = ""
+    ledger_change: str = Field(default="", max_length=2_000, pattern=LEDGER_CHANGE)
 
 
 class Trajectory(BaseModel):
