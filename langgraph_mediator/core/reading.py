@@ -101,7 +101,7 @@ def settle_reading(
     """Hold the reading to the invariants a weak model may break; say which were applied.
 
     The first message always starts a task; with ``single_task`` a later one
-    never does; a task type or goal left out is the current one; evident
+    never does; a task type or goal left empty is the current one; evident
     material is always passed on verbatim; and a turn that is not a
     confirmation never loses the user's words: a fact of the message that no
     part of the reading carries is kept in the sentence that gave it, and a
@@ -139,7 +139,7 @@ def _settle_feedback(
 
 
 def _with_unchanged_goal(reading: MediatorReading, state: MediatorState) -> MediatorReading:
-    """Fill in the task type and goal a reading left out, which means they are unchanged."""
+    """Fill in the task type and goal a reading left empty, which means they are unchanged."""
     intent = state.get("intent")
     if intent is None or reading.feedback == "new_task":
         return reading

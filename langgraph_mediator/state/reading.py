@@ -4,9 +4,12 @@ One model call produces a :class:`MediatorReading`; ``detect_intent``,
 ``clarify`` and ``classify_feedback`` all work from it, which keeps a common
 turn at two model calls (this one and the Assistant's).
 
-Only ``feedback`` is required: a field left out is empty, and ``task_type``
-and ``goal`` left out mean "unchanged", so a common turn's reading is a few
-dozen tokens (the model's own tokens are most of the Mediator's wait).
+A common turn's reading is a few dozen tokens (the model's own tokens are most
+of the Mediator's wait): the lists and the question are left out when empty,
+and ``task_type`` and ``goal`` are empty when unchanged. Those two stay
+required fields: with them optional, the embedded model's grammar-constrained
+replies ran into the token cap on 5 of 20 turns (1.35 calls per turn),
+against none of 20 with them required.
 
 Every string and list is bounded: an unbounded field lets a small model loop
 until ``max_tokens`` (measured: 90 s for one call), bounded it parses in under a
@@ -55,15 +58,12 @@ class MediatorReading(BaseModel):
     """What the user means by the new message, read against the thread."""
 
     task_type: str = Field(
-        default="",
         max_length=40,
         description="Kind of task: math, code, database, actions, data2text, summary or general. "
-        "Left out when it is unchanged.",
+        "Empty when it is unchanged.",
     )
     goal: str = Field(
-        default="",
-        max_length=300,
-        description="The task's goal in one sentence. Left out when it is unchanged.",
+        max_length=300, description="The task's goal in one sentence. Empty when it is unchanged."
     )
     feedback: FeedbackKind = Field(
         description="new_task, new_information, correction or confirmation."

@@ -53,7 +53,8 @@ async def test_conversation_is_played_scored_and_costed(
     assert len(result.turns) >= expected_turns
     for turn in result.turns:
         assert turn.calls >= 1 and turn.prompt_tokens > 0, "every turn's cost is counted"
-        assert turn.calls <= 2, "the mediator's budget: at most 2 calls per turn"
+        # One Mediator reading, retried once when malformed, and one Assistant call.
+        assert turn.calls <= 3, "the mediator's budget: at most 3 calls in any turn"
     if setting == Setting.MEDIATOR:
         answered = [turn for turn in result.turns if not turn.clarification]
         assert all(turn.instruction.startswith("Task:") for turn in answered)

@@ -172,26 +172,37 @@ def test_changes_under_another_label_are_applied_and_noted() -> None:
     assert notes == ["the reading named changes under 'new_information': applied them"]
 
 
-def test_a_reading_may_hold_nothing_but_its_feedback() -> None:
-    compact = MediatorReading.model_validate({"feedback": "confirmation"})
+def test_a_reading_may_leave_its_lists_out_and_its_goal_empty() -> None:
+    compact = MediatorReading.model_validate(
+        {"task_type": "", "goal": "", "feedback": "confirmation"}
+    )
     assert (compact.goal, compact.task_type, compact.new_requirements) == ("", "", [])
 
 
+def test_the_task_type_and_goal_stay_required_for_grammar_constrained_decoders() -> None:
+    required = MediatorReading.model_json_schema()["required"]
+    assert sorted(required) == ["feedback", "goal", "task_type"]
+
+
 def test_a_goal_and_task_type_left_out_mid_task_are_the_current_ones() -> None:
-    compact = MediatorReading(feedback="new_information", new_requirements=["The input is 30."])
+    compact = MediatorReading(task_type="", goal="", feedback="new_information",
+                              new_requirements=["The input is 30."])  # fmt: skip
     settled, notes = settle(compact, thread(), "also 30")
     assert (settled.goal, settled.task_type) == ("Convert a temperature.", "math")
     assert notes == []
 
 
 def test_a_goal_the_reading_gives_mid_task_replaces_the_current_one() -> None:
-    rewritten = MediatorReading(goal="Convert two temperatures.", feedback="new_information")
+    rewritten = MediatorReading(task_type="", goal="Convert two temperatures.",
+                                feedback="new_information")  # fmt: skip
     settled, _ = settle(rewritten, thread(), "and 30 too")
     assert (settled.goal, settled.task_type) == ("Convert two temperatures.", "math")
 
 
 async def test_a_new_task_read_without_a_goal_takes_the_message_as_its_goal() -> None:
-    model = scripted(tool_reply("MediatorReading", {"feedback": "new_task"}))
+    model = scripted(
+        tool_reply("MediatorReading", {"task_type": "", "goal": "", "feedback": "new_task"})
+    )
     read = await read_turn(model, MediatorState(messages=[]), "Sort these words.", [], CONTEXT)
     update = begin_turn(MediatorState(messages=[]), read, "Sort these words.", CONTEXT)
     assert update["intent"]["goal"] == "Sort these words."

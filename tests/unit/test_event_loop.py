@@ -37,7 +37,8 @@ SLOW_CALLBACK_SECONDS = 0.1
 
 def reader(body: dict[str, Any]) -> Reply:
     if tool_name(body) == "MediatorReading":
-        args = {"feedback": "new_information", "new_requirements": [last_user_text(body)]}
+        args = {"task_type": "", "goal": "", "feedback": "new_information",
+                "new_requirements": [last_user_text(body)]}  # fmt: skip
         return ToolCall("MediatorReading", args)
     return "Done: here is the result."
 

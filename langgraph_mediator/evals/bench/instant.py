@@ -49,8 +49,9 @@ class InstantChatModel(CannedChatModel):
             return AIMessage(self.answer, usage_metadata=_tokens(messages, self.answer))
         found = message_in_prompt(str(messages[-1].content))
         text = found.strip()[:400] if found is not None else "the task"
-        # A compact reading, as the prompt asks: empty fields and an unchanged goal left out.
-        args = {"feedback": "new_information", "new_requirements": [text]}
+        # A compact reading, as the prompt asks: empty lists left out, an unchanged goal empty.
+        args = {"task_type": "", "goal": "", "feedback": "new_information",
+                "new_requirements": [text]}  # fmt: skip
         call = {"name": "MediatorReading", "args": args, "id": "call-instant", "type": "tool_call"}
         return AIMessage("", tool_calls=[call], usage_metadata=_tokens(messages, str(args)))
 
