@@ -99,12 +99,12 @@ def refiner_reply(name: str, body: dict[str, Any]) -> ToolCall:
     text = last_user_text(body)
     poisoned = POISON in text.lower()
     if name == "Diagnosis":
-        return ToolCall("Diagnosis", {
-            "divergence": "other" if poisoned else "correction_read_as_confirmation",
+        return ToolCall("Diagnosis", {"misreadings": [{
+            "kind": "other" if poisoned else "correction_not_applied",
             "turn": 2,
             "evidence": POISON if poisoned else "in Kelvin",
             "explanation": "The Mediator kept the old unit after the user named a new one.",
-        })  # fmt: skip
+        }]})  # fmt: skip
     if name == "Proposal":
         # A gullible Refiner turns the planted instruction into a rule; the validator must not.
         rule = POISON.capitalize() + "." if poisoned else GUIDELINE

@@ -72,23 +72,42 @@ class TrajectoryPair(BaseModel):
         return f"{self.failed.id}|{other}"
 
 
-Divergence = Literal[
-    "premature_assumption",
-    "correction_read_as_confirmation",
-    "missed_requirement",
-    "lost_requirement",
+MisreadingKind = Literal[
+    "assumed_a_detail",
+    "correction_not_applied",
+    "continuation_read_as_done",
+    "requirement_missed",
+    "requirement_lost",
     "needless_question",
     "other",
 ]
+"""What went wrong in the Mediator's reading (the diagnosis prompt defines each).
+
+Named by the effect, not by the user's wording: a correction given as a bare
+value and one given with "no, ..." are both ``correction_not_applied`` when
+the old value stayed or the new one was only added beside it.
+"""
 
 
-class Diagnosis(BaseModel):
-    """Where the Mediator's reading of the failed conversation diverged from the user's intent."""
+class Misreading(BaseModel):
+    """One turn where the Mediator's reading diverged from what the user meant."""
 
-    divergence: Divergence = Field(description="The kind of misreading.")
+    kind: MisreadingKind = Field(description="What went wrong.")
     turn: int = Field(ge=0, le=200, description="The turn where it happened (1-based).")
     evidence: str = Field(max_length=300, description="A short quote from that turn.")
     explanation: str = Field(max_length=300, description="What the Mediator should have read.")
+    habit: str = Field(
+        default="",
+        max_length=200,
+        description="The user's way of speaking that misled the Mediator, in general terms "
+        "('corrects with a bare value and no marker'); empty when none.",
+    )
+
+
+class Diagnosis(BaseModel):
+    """Every misreading of one failed conversation, in turn order (not only the first)."""
+
+    misreadings: list[Misreading] = Field(min_length=1, max_length=6)
 
 
 GuidelineText = Annotated[str, Field(max_length=GUIDELINE_MAX_CHARS)]

@@ -131,8 +131,8 @@ async def test_a_real_refine_run_completes_and_stores_a_valid_set(
     data = json.loads((EXAMPLES / "refine_pair.json").read_text())
     refiner = build_refiner_graph(store=store)
     out = await refiner.ainvoke(data, context=MediatorContext(base_url=server.base_url))
-    assert len(out["diagnoses"]) == 1
-    assert out["diagnoses"][0]["pair_id"] == "run-17|run-18"
+    assert 1 <= len(out["diagnoses"]) <= 6, "one pair: at least one misreading, at most six"
+    assert {d["pair_id"] for d in out["diagnoses"]} == {"run-17|run-18"}
     assert len(out["guidelines"]) <= MAX_GUIDELINES
     for guideline in out["guidelines"]:
         assert guideline_problem(guideline["text"]) is None

@@ -99,8 +99,9 @@ def test_the_refiner_prompts_fence_every_trajectory_field(attack: str) -> None:
     failed = Trajectory(id="f", task_id="t", turns=[turn, turn], score=0.0)
     pair = TrajectoryPair(failed=failed, reference_instruction=attack + " the full task")
     assert_fenced(str(diagnosis_prompt(pair)[1].content), 7 if attack else 5)  # no instruction
-    diagnosis = {"divergence": "other", "turn": 1, "explanation": "x", "evidence": attack}
-    assert_fenced(str(proposal_prompt([diagnosis, diagnosis])[1].content), 2)
+    diagnosis = {"kind": "other", "turn": 1, "explanation": attack, "evidence": attack,
+                 "habit": attack}  # fmt: skip
+    assert_fenced(str(proposal_prompt([diagnosis, diagnosis])[1].content), 6)
 
 
 @pytest.mark.parametrize("attack", CORPUS)

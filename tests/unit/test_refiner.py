@@ -31,12 +31,14 @@ EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "data" / "refine_pa
 CONTEXT = MediatorContext(base_url=UNUSED_ENDPOINT)
 
 
+def misreading(turn: int = 2) -> dict[str, Any]:
+    return {"kind": "assumed_a_detail", "turn": turn,
+            "evidence": "Assume a standard 4 x 4 m room",
+            "explanation": "The Mediator invented the room size instead of asking."}  # fmt: skip
+
+
 def diagnosis(turn: int = 2) -> AIMessage:
-    return tool_reply("Diagnosis", {
-        "divergence": "premature_assumption", "turn": turn,
-        "evidence": "Assume a standard 4 x 4 m room",
-        "explanation": "The Mediator invented the room size instead of asking.",
-    })  # fmt: skip
+    return tool_reply("Diagnosis", {"misreadings": [misreading(turn)]})
 
 
 def proposal(*texts: str) -> AIMessage:
@@ -67,6 +69,42 @@ async def test_guidelines_are_produced_and_stored_with_provenance() -> None:
     # the trajectory text reached the model fenced as data
     human = model.seen[0][1].content
     assert "<<<Walls are 5 m wide.>>>" in human
+
+
+async def test_every_misreading_of_a_pair_reaches_the_proposal_with_its_habit() -> None:
+    second = {"kind": "correction_not_applied", "turn": 4, "evidence": "5 m.",
+              "explanation": "The bare 5 m replaced the 4 m wall width.",
+              "habit": "corrects with a bare value and no marker"}  # fmt: skip
+    cite_second = tool_reply("Proposal", {"guidelines": [{"text": RULE_KEEP, "diagnosis": 2}]})
+    model = scripted(tool_reply("Diagnosis", {"misreadings": [misreading(), second]}), cite_second)
+    out = await build_refiner_graph(model, store=InMemoryStore()).ainvoke(
+        example_input(), context=CONTEXT
+    )
+    assert [d["kind"] for d in out["diagnoses"]] == ["assumed_a_detail", "correction_not_applied"]
+    assert {d["pair_id"] for d in out["diagnoses"]} == {"run-17|run-18"}
+    listed = str(model.seen[1][1].content)
+    assert "2. correction_not_applied at turn 4" in listed
+    assert "<<<corrects with a bare value and no marker>>>" in listed
+    assert out["guidelines"][0]["provenance"] == ["run-17|run-18"]
+
+
+@pytest.mark.parametrize("kind", ["correction_not_applied", "continuation_read_as_done"])
+async def test_the_kinds_name_what_went_wrong_in_a_users_habit(kind: str) -> None:
+    found = {**misreading(), "kind": kind, "habit": "says ok to mean go on"}
+    model = scripted(tool_reply("Diagnosis", {"misreadings": [found]}), proposal(RULE_KEEP))
+    out = await build_refiner_graph(model, store=InMemoryStore()).ainvoke(
+        example_input(), context=CONTEXT
+    )
+    assert out["diagnoses"][0]["kind"] == kind
+
+
+async def test_a_kind_defined_by_the_old_value_staying_is_no_longer_offered() -> None:
+    old = {**misreading(), "kind": "correction_read_as_confirmation"}
+    model = scripted(*[tool_reply("Diagnosis", {"misreadings": [old]})] * 2)
+    with pytest.raises(RefinerOutputError):
+        await build_refiner_graph(model, store=InMemoryStore()).ainvoke(
+            example_input(), context=CONTEXT
+        )
 
 
 async def test_merge_deduplicates_and_keeps_provenance_of_both() -> None:

@@ -1,6 +1,7 @@
-"""diagnose: find where the Mediator's reading of a failed conversation diverged.
+"""diagnose: find every turn where the Mediator's reading of a failed conversation diverged.
 
-One structured call per trajectory pair. The failed trajectory and its
+One structured call per trajectory pair; each misreading it names (with the
+user's habit that misled the Mediator) becomes one numbered diagnosis. The failed trajectory and its
 reference (a successful trajectory or the fully specified instruction) are
 fenced as data: nothing inside them is obeyed.
 """
@@ -49,7 +50,7 @@ def make_diagnose(model: BaseChatModel | None = None) -> RefinerNode:
                 refiner, Diagnosis, diagnosis_prompt(pair), node="diagnose", context=context,
                 what=f"diagnosis of pair {pair.id}",
             )  # fmt: skip
-            diagnoses.append({"pair_id": pair.id, **found.model_dump()})
+            diagnoses += [{"pair_id": pair.id, **m.model_dump()} for m in found.misreadings]
             usage += calls
         return {"diagnoses": diagnoses, "usage": usage}
 
