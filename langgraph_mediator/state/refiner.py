@@ -135,10 +135,25 @@ class MergedGuideline(BaseModel):
     )
 
 
+class DroppedRule(BaseModel):
+    """A rule the merge leaves out, and why."""
+
+    id: str = Field(max_length=12, description="Id of the rule left out (G1, P2, ...).")
+    reason: str = Field(
+        max_length=200, description="Why: 'duplicate of P2', 'conflicts with the newer P1'."
+    )
+
+
 class MergedSet(BaseModel):
-    """The user's new guideline set: deduplicated, conflicts resolved, capped."""
+    """The user's new guideline set: deduplicated, conflicts resolved, capped.
+
+    Every existing and new id is accounted for: cited by a merged rule or
+    dropped with a reason. The merge step keeps, as it was, any rule the
+    reply neither cites nor drops.
+    """
 
     guidelines: list[MergedGuideline] = Field(default_factory=list, max_length=MAX_GUIDELINES)
+    dropped: list[DroppedRule] = Field(default_factory=list, max_length=2 * MAX_GUIDELINES)
 
 
 class Guideline(TypedDict):

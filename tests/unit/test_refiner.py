@@ -133,8 +133,49 @@ async def test_merge_cannot_invent_a_rule_without_a_source() -> None:
     ]})  # fmt: skip
     model = scripted(diagnosis(), proposal(RULE_KEEP), merged)
     out = await build_refiner_graph(model, store=store).ainvoke(example_input(), context=CONTEXT)
-    assert [g["text"] for g in out["guidelines"]] == [RULE_ASK]
+    assert [g["text"] for g in out["guidelines"]] == [RULE_ASK, RULE_KEEP], "P1 was not dropped"
     assert out["rejected"][-1]["reason"] == "cites no existing or new rule"
+
+
+async def test_a_citation_cannot_lend_an_invented_rule_its_provenance() -> None:
+    store = InMemoryStore()
+    await put_guidelines(store, "alice", [RULE_ASK], source="earlier")
+    invented = "Prefer metric units in every answer you give."
+    merged = tool_reply("MergedSet", {"guidelines": [
+        {"text": invented, "sources": ["G1"]}, {"text": RULE_KEEP, "sources": ["P1"]},
+    ]})  # fmt: skip
+    model = scripted(diagnosis(), proposal(RULE_KEEP), merged)
+    out = await build_refiner_graph(model, store=store).ainvoke(example_input(), context=CONTEXT)
+    assert {"text": invented, "reason": "does not restate the rules it cites"} in out["rejected"]
+    # G1 was cited only by the refused rule and never dropped: it stays, with its own provenance.
+    assert [(g["text"], g["provenance"]) for g in out["guidelines"]] == [
+        (RULE_KEEP, ["run-17|run-18"]), (RULE_ASK, ["earlier"])]  # fmt: skip
+
+
+async def test_a_merge_reply_that_forgets_rules_does_not_delete_them() -> None:
+    store = InMemoryStore()
+    earlier = [RULE_ASK, "Treat a bare number after an answer as a correction of it.",
+               "Read 'ok' while details were promised as 'go on'."]  # fmt: skip
+    await put_guidelines(store, "alice", earlier, source="earlier")
+    merged = tool_reply("MergedSet", {"guidelines": [{"text": RULE_KEEP, "sources": ["P1"]}]})
+    model = scripted(diagnosis(), proposal(RULE_KEEP), merged)
+    out = await build_refiner_graph(model, store=store).ainvoke(example_input(), context=CONTEXT)
+    assert [g["text"] for g in out["guidelines"]] == [RULE_KEEP, *earlier]
+    assert all(g["provenance"] == ["earlier"] for g in out["guidelines"][1:])
+
+
+async def test_a_rule_the_merge_drops_is_recorded_with_its_reason() -> None:
+    store = InMemoryStore()
+    await put_guidelines(store, "alice", [RULE_ASK], source="earlier")
+    merged = tool_reply("MergedSet", {
+        "guidelines": [{"text": RULE_KEEP, "sources": ["P1"]}],
+        "dropped": [{"id": "G1", "reason": "conflicts with the newer P1"}],
+    })  # fmt: skip
+    model = scripted(diagnosis(), proposal(RULE_KEEP), merged)
+    out = await build_refiner_graph(model, store=store).ainvoke(example_input(), context=CONTEXT)
+    assert [g["text"] for g in out["guidelines"]] == [RULE_KEEP]
+    reason = "dropped by the merge: conflicts with the newer P1"
+    assert {"text": RULE_ASK, "reason": reason} in out["rejected"]
 
 
 async def test_versions_list_and_rollback_restores_the_previous_set() -> None:

@@ -2,8 +2,9 @@
 
 Deduplicates, resolves conflicts (the newer rule wins) and caps the count. The
 model only chooses among existing (G) and candidate (P) rules: a merged rule
-must cite at least one of them, so nothing new can be invented at this step,
-and every merged text is validated again.
+must cite at least one of them and restate what it cites, so nothing new can
+be invented at this step; every id must be cited or dropped with a reason (one
+the reply forgets is kept as it was); and every merged text is validated again.
 """
 
 from __future__ import annotations
@@ -27,17 +28,53 @@ from langgraph_mediator.state.refiner import (
     RefinerState,
     Rejection,
 )
+from langgraph_mediator.text import content_words
+
+RESTATED_SHARE = 0.5
+"""How much of a merged rule's content must come from the rules it cites."""
+
+
+def restates(text: str, cited: list[Guideline | Candidate]) -> bool:
+    """Whether ``text`` says what the rules it cites say (most of its content words are theirs)."""
+    words = content_words(text)
+    theirs = set().union(*(content_words(c["text"]) for c in cited)) if cited else set()
+    return bool(words) and len(words & theirs) >= RESTATED_SHARE * len(words)
+
+
+def settle_merge(
+    merged: list[tuple[str, list[str]]],
+    dropped: dict[str, str],
+    existing: list[Guideline],
+    candidates: list[Candidate],
+) -> tuple[list[Guideline], list[Rejection]]:
+    """The merged set with every id accounted for: kept, dropped with its reason, or restored.
+
+    A rule neither stated by a merged rule that passes nor dropped with a
+    reason is kept as it was, so a reply that leaves rules out (or cites them
+    from a rule that is refused) deletes nothing; each drop is recorded.
+    """
+    kept, rejected, covered = assemble(merged, existing, candidates)
+    rules: list[Guideline | Candidate] = [*existing, *candidates]
+    forgotten = [(r["text"], [r["id"]]) for r in rules if r["id"] not in covered | set(dropped)]
+    if forgotten:
+        kept, rejected, covered = assemble([*merged, *forgotten], existing, candidates)
+    notes = [Rejection(text=r["text"], reason=f"dropped by the merge: {dropped[r['id']]}")
+             for r in rules if r["id"] in dropped and r["id"] not in covered]  # fmt: skip
+    return kept, [*notes, *rejected]
 
 
 def assemble(
     merged: list[tuple[str, list[str]]],
     existing: list[Guideline],
     candidates: list[Candidate],
-) -> tuple[list[Guideline], list[Rejection]]:
+) -> tuple[list[Guideline], list[Rejection], set[str]]:
     """Turn ``(text, source ids)`` into stored guidelines: validated, deduplicated, capped.
 
     Provenance is the union of the sources' provenance; a rule kept word for
-    word keeps its creation time.
+    word keeps its creation time; a rule that does not restate what it cites
+    is refused, so a citation cannot lend an invented rule its provenance.
+    Returns the guidelines, the refusals and the ids the kept rules (or a
+    duplicate of one) stand for.
     """
     sources: dict[str, Guideline | Candidate] = {g["id"]: g for g in existing}
     sources.update({c["id"]: c for c in candidates})
@@ -46,20 +83,33 @@ def assemble(
     kept: list[Guideline] = []
     rejected: list[Rejection] = []
     seen: set[str] = set()
+    covered: set[str] = set()
     for text, ids in merged:
         text = " ".join(text.split())
         cited = [sources[i] for i in ids if i in sources]
-        problem = guideline_problem(text) or (None if cited else "cites no existing or new rule")
-        if problem or comparison_key(text) in seen or len(kept) == MAX_GUIDELINES:
+        problem = guideline_problem(text) or _citation_problem(text, cited)
+        duplicate = comparison_key(text) in seen
+        if duplicate and not problem:
+            covered.update(c["id"] for c in cited)
+        if problem or duplicate or len(kept) == MAX_GUIDELINES:
             rejected.append(Rejection(text=text, reason=problem or "duplicate or over the cap"))
             continue
         seen.add(comparison_key(text))
+        covered.update(c["id"] for c in cited)
         provenance = sorted({p for source in cited for p in source["provenance"]})
         kept.append(Guideline(
             id=f"G{len(kept) + 1}", text=text, provenance=provenance,
             created_at=created.get(comparison_key(text), stamp), updated_at=stamp,
         ))  # fmt: skip
-    return kept, rejected
+    return kept, rejected, covered
+
+
+def _citation_problem(text: str, cited: list[Guideline | Candidate]) -> str | None:
+    if not cited:
+        return "cites no existing or new rule"
+    if not restates(text, cited):
+        return "does not restate the rules it cites"
+    return None
 
 
 def make_merge_guidelines(model: BaseChatModel | None = None) -> RefinerNode:
@@ -76,6 +126,7 @@ def make_merge_guidelines(model: BaseChatModel | None = None) -> RefinerNode:
         existing = current["guidelines"] if current else []
         candidates = state.get("candidates", [])
         calls: list[ModelCall] = []
+        dropped: dict[str, str] = {}
         if not existing or not candidates:
             pairs = [(g["text"], [g["id"]]) for g in [*existing, *candidates]]
         else:
@@ -83,8 +134,9 @@ def make_merge_guidelines(model: BaseChatModel | None = None) -> RefinerNode:
                 await refiner_model(model, context), MergedSet, merge_prompt(existing, candidates),
                 node="merge_guidelines", context=context, what="guideline merge",
             )  # fmt: skip
+            dropped = {d.id.strip(): d.reason for d in merged.dropped}
             pairs = [(g.text, list(g.sources)) for g in merged.guidelines]
-        kept, rejected = assemble(pairs, existing, candidates)
+        kept, rejected = settle_merge(pairs, dropped, existing, candidates)
         return {"existing": existing, "guidelines": kept, "usage": calls,
                 "rejected": [*state.get("rejected", []), *rejected]}  # fmt: skip
 

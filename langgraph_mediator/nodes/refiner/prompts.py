@@ -55,7 +55,9 @@ MERGE_PROMPT = f"""\
 Merge a user's existing guidelines (ids G1, G2, ...) with new ones (ids P1, P2, ...) \
 into one set of at most {MAX_GUIDELINES}. Drop duplicates and near-duplicates, keeping \
 the clearer wording; when two rules conflict, keep the new (P) one. Do not write new \
-rules: every merged rule lists the ids it keeps or combines."""
+rules: every merged rule lists the ids it keeps or combines, and restates them. Account \
+for every id: each one is either among a merged rule's sources or in dropped, with the \
+reason ("duplicate of P2", "conflicts with the newer P1")."""
 
 TURN_TEXT_LIMIT = 1200
 """Characters of each user message, instruction and answer a diagnosis sees."""
