@@ -21,12 +21,13 @@ from langgraph_mediator.guidelines.store import (
     save_guidelines,
     versions_namespace,
 )
-from langgraph_mediator.guidelines.validation import guideline_problem
+from langgraph_mediator.guidelines.validation import guideline_problem, trajectory_facts
 
 __all__ = [
     "GuidelineVersion",
     "current_version",
     "guideline_problem",
+    "trajectory_facts",
     "guidelines_namespace",
     "list_versions",
     "load_guidelines",

@@ -10,7 +10,10 @@ whatever the model proposed.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping
+from typing import Any
 
+from langgraph_mediator.core.facts import extract_facts, facts_of_all
 from langgraph_mediator.state.refiner import GUIDELINE_MAX_CHARS
 from langgraph_mediator.text import FENCE_CLOSE, FENCE_OPEN
 
@@ -18,15 +21,20 @@ MIN_CHARS = 12
 MIN_WORDS = 3
 
 _FORBIDDEN: tuple[tuple[str, str], ...] = (
-    (r"\b(ignore|disregard|forget|override)\b.{0,40}\b(instruction|rule|prompt|guideline|polic)",
+    # "Never ignore a value the user gave" keeps the user's words: only an unnegated verb overrides.
+    (r"(?<!\bnever )(?<!\bnot )(?<!\bdon't )(?<!\bdon’t )"
+     r"\b(ignore|disregard|forget|override)\b.{0,40}\b(instruction|rule|prompt|guideline|polic)",
      "tries to override instructions"),
     (r"\b(system|developer|hidden)\s+(prompt|message|instruction)", "targets the system prompt"),
-    (r"\b(reveal|disclose|print|leak|exfiltrat|send|share|expose)\w*\b.{0,60}"
-     r"\b(prompt|secret|password|key|token|credential|guideline|data|history)",
+    # "the user shares data" is how a user speaks, not a leak: the verb's subject is the user.
+    (r"(?<!\buser )(?<!\bthey )\b(reveal|disclose|print|leak|exfiltrat|send|share|expose)\w*\b"
+     r".{0,60}\b(prompt|secret|password|key|token|credential|guideline|data|history)",
      "asks to reveal information"),
     (r"\b(secret|password|passwd|api[\s_-]?key|access[\s_-]?token|credential|private key)",
      "mentions secrets"),
-    (r"\b(other|another|all|every|any)\s+(user|users|customer|account|person|people)\b",
+    # "any user message" is about this user's messages; "any user" is about other people.
+    (r"\b(other|another|all|every|any)\s+(user|users|customer|account|person|people)\b"
+     r"(?!['’]?s?\s+(message|messages|turn|turns|reply|replies|input|answer|answers|word|words)\b)",
      "concerns other users"),
     (r"\buser[\s_-]?id\b", "concerns user identities"),
     (r"\b(tool|function call|shell|command line|execute code|run code|eval\(|subprocess|sudo)\b",
@@ -40,8 +48,28 @@ _FORBIDDEN: tuple[tuple[str, str], ...] = (
 _COMPILED = tuple((re.compile(p, re.IGNORECASE | re.DOTALL), why) for p, why in _FORBIDDEN)
 
 
-def guideline_problem(text: str) -> str | None:
-    """Why ``text`` may not be a guideline, or ``None`` if it may."""
+def task_facts(texts: Iterable[str]) -> frozenset[tuple[str, str]]:
+    """The numbers, names, quoted strings and identifiers of ``texts`` (a run's trajectories)."""
+    return frozenset((f.kind, f.value) for f in facts_of_all(texts))
+
+
+def trajectory_facts(pairs: Iterable[Mapping[str, Any]]) -> frozenset[tuple[str, str]]:
+    """:func:`task_facts` of every text of a Refiner run's trajectory pairs (as sent)."""
+    texts: list[str] = []
+    for pair in pairs:
+        for side in (pair.get("failed"), pair.get("successful")):
+            for turn in (side or {}).get("turns", []) if isinstance(side, Mapping) else []:
+                texts += [str(turn.get(k, "")) for k in ("user", "instruction", "answer")]
+        texts.append(str(pair.get("reference_instruction") or ""))
+    return task_facts(texts)
+
+
+def guideline_problem(text: str, facts: frozenset[tuple[str, str]] = frozenset()) -> str | None:
+    """Why ``text`` may not be a guideline, or ``None`` if it may.
+
+    ``facts`` are the trajectories' own (:func:`task_facts`): a rule that
+    repeats one is about one task, not about how to read this user.
+    """
     stripped = " ".join(text.split())
     if len(stripped) < MIN_CHARS or len(stripped.split()) < MIN_WORDS:
         return "too short to be a rule"
@@ -52,4 +80,7 @@ def guideline_problem(text: str) -> str | None:
     for pattern, why in _COMPILED:
         if pattern.search(stripped):
             return why
+    reused = [f.text for f in extract_facts(stripped) if (f.kind, f.value) in facts]
+    if reused:
+        return f"repeats facts of one task ({', '.join(reused[:3])}): a rule is about the user"
     return None

@@ -4,9 +4,10 @@ A served graph shares its event loop with every other run on the server, so a
 blocking call in a turn (building a model, reading a store, a database write)
 stalls them all. These tests run whole turns with asyncio's debug mode on,
 which logs every callback that holds the loop longer than
-``slow_callback_duration``, with models built from the context (ChatOpenAI
-over a scripted OpenAI-compatible endpoint), a SQLite checkpointer and a store
-holding guidelines.
+``slow_callback_duration``, and under blockbuster, which LangGraph Server
+runs with and which raises on any blocking call made on the loop. Models are
+built from the context (ChatOpenAI over a scripted OpenAI-compatible
+endpoint), with a SQLite checkpointer and a store holding guidelines.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from blockbuster import BlockingError, blockbuster_ctx
 from fakes import reading, scripted
 from langchain_core.messages import HumanMessage
 from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
@@ -31,8 +33,13 @@ from langgraph_mediator import MediatorContext, build_mediator_graph
 from langgraph_mediator.core import open_turn
 from langgraph_mediator.guidelines import put_guidelines
 
-SLOW_CALLBACK_SECONDS = 0.1
-"""Far above a turn's own steps on this instant endpoint (about a millisecond each)."""
+SLOW_CALLBACK_SECONDS = 0.5
+"""Far above a turn's own steps on this instant endpoint (about a millisecond each).
+
+asyncio measures wall time, so a machine busy with other work stretches every
+step: 0.1 s reported a 0.47 s step once on 2 shared cores. The blocking calls
+themselves are caught exactly by :func:`test_no_blocking_call_runs_on_the_event_loop`.
+"""
 
 
 def reader(body: dict[str, Any]) -> Reply:
@@ -101,6 +108,28 @@ async def test_a_mediated_turn_never_holds_the_event_loop(tmp_path: Path) -> Non
             answers = await play(graph, context, "measured", 3)
     assert answers == ["Done: here is the result."] * 3
     assert reports == []
+
+
+async def test_no_blocking_call_runs_on_the_event_loop(tmp_path: Path) -> None:
+    """blockbuster (what LangGraph Server runs with) raises on any blocking call in the loop."""
+    async with served_graph(tmp_path) as (graph, context):
+        await play(graph, context, "warm-up", 1)
+        with blockbuster_ctx():
+            answers = await play(graph, context, "measured", 3)
+    assert answers == ["Done: here is the result."] * 3
+
+
+async def test_blockbuster_refuses_a_blocking_call_in_a_step() -> None:
+    async def nap(state: MessagesState) -> dict[str, Any]:
+        time.sleep(0.001)  # noqa: ASYNC251 - the blocking call under test
+        return {}
+
+    builder = StateGraph(MessagesState)
+    builder.add_node("nap", nap)
+    builder.add_edge(START, "nap")
+    graph = builder.compile()
+    with blockbuster_ctx(), pytest.raises(BlockingError):
+        await graph.ainvoke({"messages": [HumanMessage("hi")]})
 
 
 async def test_the_check_reports_a_step_that_blocks() -> None:

@@ -23,6 +23,7 @@ from langgraph_mediator.guidelines import (
     load_guidelines,
     put_guidelines,
     rollback,
+    trajectory_facts,
 )
 from langgraph_mediator.refine import pair_runs, refine_from_runs
 from langgraph_mediator.state.refiner import Trajectory
@@ -249,6 +250,32 @@ async def test_a_poisoned_trajectory_plants_no_rule() -> None:
 @pytest.mark.parametrize("text", POISON)
 def test_validator_names_why_a_rule_is_refused(text: str) -> None:
     assert guideline_problem(text) is not None
+
+
+@pytest.mark.parametrize("text", [
+    "Treat any user message that is only a number as a correction of the last value.",
+    "Never ignore a value the user gave in an earlier instruction.",
+    "When the user shares data in pieces, wait for all of it before answering.",
+])  # fmt: skip
+def test_validator_accepts_rules_about_how_this_user_speaks(text: str) -> None:
+    assert guideline_problem(text) is None
+
+
+def test_validator_refuses_a_rule_that_repeats_a_tasks_facts() -> None:
+    facts = trajectory_facts([example_input()["pairs"][0]])
+    rule = "Each wall is 5 m wide, 2.5 m high; one can covers 10 m2."
+    assert (guideline_problem(rule, facts) or "").startswith("repeats facts of one task (5")
+    assert guideline_problem(RULE_KEEP, facts) is None
+
+
+async def test_a_proposal_that_restates_the_task_is_rejected_in_a_run() -> None:
+    rule = "Remember that the walls are 5 m wide in every instruction."
+    model = scripted(diagnosis(), proposal(rule, RULE_ASK))
+    out = await build_refiner_graph(model, store=InMemoryStore()).ainvoke(
+        example_input(), context=CONTEXT
+    )
+    assert [g["text"] for g in out["guidelines"]] == [RULE_ASK]
+    assert out["rejected"][0]["text"] == rule and "repeats facts" in out["rejected"][0]["reason"]
 
 
 def test_validator_accepts_intent_rules() -> None:

@@ -15,7 +15,12 @@ from langchain_core.language_models import BaseChatModel
 from langgraph.runtime import Runtime
 
 from langgraph_mediator.core import comparison_key
-from langgraph_mediator.guidelines import current_version, guideline_problem, now_iso
+from langgraph_mediator.guidelines import (
+    current_version,
+    guideline_problem,
+    now_iso,
+    trajectory_facts,
+)
 from langgraph_mediator.nodes.refiner.calls import ask_refiner, refined_user, refiner_model
 from langgraph_mediator.nodes.refiner.prompts import merge_prompt
 from langgraph_mediator.nodes.types import RefinerNode
@@ -46,6 +51,7 @@ def settle_merge(
     dropped: dict[str, str],
     existing: list[Guideline],
     candidates: list[Candidate],
+    facts: frozenset[tuple[str, str]] = frozenset(),
 ) -> tuple[list[Guideline], list[Rejection]]:
     """The merged set with every id accounted for: kept, dropped with its reason, or restored.
 
@@ -53,11 +59,11 @@ def settle_merge(
     reason is kept as it was, so a reply that leaves rules out (or cites them
     from a rule that is refused) deletes nothing; each drop is recorded.
     """
-    kept, rejected, covered = assemble(merged, existing, candidates)
+    kept, rejected, covered = assemble(merged, existing, candidates, facts)
     rules: list[Guideline | Candidate] = [*existing, *candidates]
     forgotten = [(r["text"], [r["id"]]) for r in rules if r["id"] not in covered | set(dropped)]
     if forgotten:
-        kept, rejected, covered = assemble([*merged, *forgotten], existing, candidates)
+        kept, rejected, covered = assemble([*merged, *forgotten], existing, candidates, facts)
     notes = [Rejection(text=r["text"], reason=f"dropped by the merge: {dropped[r['id']]}")
              for r in rules if r["id"] in dropped and r["id"] not in covered]  # fmt: skip
     return kept, [*notes, *rejected]
@@ -67,14 +73,17 @@ def assemble(
     merged: list[tuple[str, list[str]]],
     existing: list[Guideline],
     candidates: list[Candidate],
+    facts: frozenset[tuple[str, str]] = frozenset(),
 ) -> tuple[list[Guideline], list[Rejection], set[str]]:
     """Turn ``(text, source ids)`` into stored guidelines: validated, deduplicated, capped.
 
     Provenance is the union of the sources' provenance; a rule kept word for
     word keeps its creation time; a rule that does not restate what it cites
     is refused, so a citation cannot lend an invented rule its provenance.
-    Returns the guidelines, the refusals and the ids the kept rules (or a
-    duplicate of one) stand for.
+    A rewritten rule may not repeat the run's trajectory ``facts`` (an existing
+    rule kept word for word is not held to this run's facts). Returns the
+    guidelines, the refusals and the ids the kept rules (or a duplicate of
+    one) stand for.
     """
     sources: dict[str, Guideline | Candidate] = {g["id"]: g for g in existing}
     sources.update({c["id"]: c for c in candidates})
@@ -87,7 +96,8 @@ def assemble(
     for text, ids in merged:
         text = " ".join(text.split())
         cited = [sources[i] for i in ids if i in sources]
-        problem = guideline_problem(text) or _citation_problem(text, cited)
+        own = facts if comparison_key(text) not in created else frozenset()
+        problem = guideline_problem(text, own) or _citation_problem(text, cited)
         duplicate = comparison_key(text) in seen
         if duplicate and not problem:
             covered.update(c["id"] for c in cited)
@@ -136,7 +146,8 @@ def make_merge_guidelines(model: BaseChatModel | None = None) -> RefinerNode:
             )  # fmt: skip
             dropped = {d.id.strip(): d.reason for d in merged.dropped}
             pairs = [(g.text, list(g.sources)) for g in merged.guidelines]
-        kept, rejected = settle_merge(pairs, dropped, existing, candidates)
+        facts = trajectory_facts(state.get("pairs", []))
+        kept, rejected = settle_merge(pairs, dropped, existing, candidates, facts)
         return {"existing": existing, "guidelines": kept, "usage": calls,
                 "rejected": [*state.get("rejected", []), *rejected]}  # fmt: skip
 

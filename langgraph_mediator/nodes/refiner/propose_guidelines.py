@@ -13,7 +13,7 @@ from typing import Any
 from langchain_core.language_models import BaseChatModel
 from langgraph.runtime import Runtime
 
-from langgraph_mediator.guidelines import guideline_problem
+from langgraph_mediator.guidelines import guideline_problem, trajectory_facts
 from langgraph_mediator.nodes.refiner.calls import ask_refiner, refiner_model
 from langgraph_mediator.nodes.refiner.prompts import proposal_prompt
 from langgraph_mediator.nodes.types import RefinerNode
@@ -27,19 +27,22 @@ def strip_numbering(text: str) -> str:
 
 
 def screen(
-    proposal: Proposal, diagnoses: list[dict[str, Any]]
+    proposal: Proposal,
+    diagnoses: list[dict[str, Any]],
+    facts: frozenset[tuple[str, str]] = frozenset(),
 ) -> tuple[list[Candidate], list[Rejection]]:
     """Keep the proposals that pass validation, with the pairs that produced each.
 
     A proposal citing a diagnosis that does not exist is credited to every pair
     of this run: the evidence is still this run's, only its pointer is wrong.
+    ``facts`` are the run's trajectories' (a rule repeating one is refused).
     """
     candidates: list[Candidate] = []
     rejected: list[Rejection] = []
     every_pair = sorted({d["pair_id"] for d in diagnoses})
     for item in proposal.guidelines:
         text = strip_numbering(item.text)
-        problem = guideline_problem(text)
+        problem = guideline_problem(text, facts)
         if problem:
             rejected.append(Rejection(text=item.text, reason=problem))
             continue
@@ -62,7 +65,8 @@ def make_propose_guidelines(model: BaseChatModel | None = None) -> RefinerNode:
             await refiner_model(model, context), Proposal, proposal_prompt(diagnoses),
             node="propose_guidelines", context=context, what="guideline proposal",
         )  # fmt: skip
-        candidates, rejected = screen(proposal, diagnoses)
+        facts = trajectory_facts(state.get("pairs", []))
+        candidates, rejected = screen(proposal, diagnoses, facts)
         return {"candidates": candidates, "rejected": rejected, "usage": calls}
 
     return propose_guidelines
