@@ -22,8 +22,13 @@ MAX_GUIDELINES = 12
 GUIDELINE_MAX_CHARS = 200
 
 
-LEDGER_CHANGE = r"^(?:(?:added|superseded|retracted|ignored) [A-Za-z0-9, ]{1,400}(?:; |$))*$"
-"""What :func:`~langgraph_mediator.core.ledger.describe_delta` writes: "added R3; superseded R1"."""
+_IDS = r"[A-Za-z0-9]{1,8}(?:, [A-Za-z0-9]{1,8}){0,49}"
+LEDGER_CHANGE = rf"^(?:(?:added|superseded|retracted|ignored) {_IDS}(?:; |$))*$"
+"""What :func:`~langgraph_mediator.core.ledger.describe_delta` writes: "added R3; superseded R1".
+
+Only ids of up to 8 letters and digits, so the field holds no sentence; the
+Refiner's prompt fences it all the same.
+"""
 
 
 class TurnRecord(BaseModel):

@@ -70,7 +70,7 @@ def render_trajectory(trajectory: Trajectory, limit: int = TURN_TEXT_LIMIT) -> s
     for number, turn in enumerate(trajectory.turns, 1):
         lines.append(f"turn {number} user: {fence(turn.user[:limit])}")
         if turn.feedback or turn.ledger_change:
-            change = f"; ledger: {turn.ledger_change}" if turn.ledger_change else ""
+            change = f"; ledger: {fence(turn.ledger_change)}" if turn.ledger_change else ""
             lines.append(f"turn {number} Mediator read it as: {turn.feedback or '(unknown)'}"
                          f"{change}")  # fmt: skip
         if turn.instruction:
