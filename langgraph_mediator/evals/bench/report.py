@@ -333,11 +333,10 @@ def _first_token_section(results: BenchResults, plots: Path, rel: Path) -> list[
         first_token_table(results),
         f"![first token]({rel}/first_token.png)",
     ]
-    if timed is not None:
+    if timed_run is not None and timed is not None:
         parts += [f"Where the Mediator's call spends the wait ({timed.calls} calls, means; "
                   "tokens are characters / 4; times from the latency model):",
                   mediator_time_table(timed)]  # fmt: skip
-    if timed_run is not None and timed is not None:
         floor = floor_ratio(timed_run.median("bare"), timed)
         parts.append(
             f"No Mediator that reads the turn before the Assistant starts can do better than "
