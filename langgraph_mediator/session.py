@@ -32,8 +32,9 @@ from langgraph_mediator.state import (
 class TurnResult:
     """What one turn did, read from the thread state after it."""
 
-    kind: Literal["answer", "clarification"]
-    """``clarification`` when the turn ended with (or paused on) a question."""
+    kind: Literal["answer", "clarification", "waiting"]
+    """``clarification`` when the turn ended with (or paused on) a question; ``waiting``
+    when the user said more is coming and the Mediator only acknowledged."""
     reply: str
     intent: Intent | None
     delta: LedgerDelta | None
@@ -53,8 +54,9 @@ class TurnResult:
             reply = str(paused[0].value.get("question", ""))
         else:
             reply = str(values["messages"][-1].content) if values.get("messages") else ""
+        waiting = (values.get("reading") or {}).get("feedback") == "continuation"
         return cls(
-            kind="clarification" if clarified else "answer",
+            kind="clarification" if clarified else "waiting" if waiting else "answer",
             reply=reply,
             intent=values.get("intent"),
             delta=values.get("ledger_delta"),

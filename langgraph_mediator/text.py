@@ -104,3 +104,60 @@ def content_words(text: str) -> set[str]:
     """The words that say what a text is about: lower case, plural ``s`` dropped, no filler."""
     words = {w.removesuffix("s") if len(w) > 3 else w for w in _WORD.findall(text.lower())}
     return words - _FILLER
+
+
+_ACKNOWLEDGEMENT_WORDS = frozenset(
+    [
+        "ok",
+        "okay",
+        "k",
+        "kk",
+        "yes",
+        "yeah",
+        "yep",
+        "yup",
+        "sure",
+        "right",
+        "alright",
+        "fine",
+        "great",
+        "good",
+        "perfect",
+        "cool",
+        "thanks",
+        "thank",
+        "you",
+        "thx",
+        "that",
+        "that's",
+        "thats",
+        "it",
+        "is",
+        "all",
+        "sounds",
+        "looks",
+        "go",
+        "on",
+        "continue",
+        "got",
+        "noted",
+        "correct",
+        "exactly",
+        "please",
+        "done",
+        "nice",
+    ]
+)
+ACKNOWLEDGEMENT_MAX_WORDS = 6
+
+
+def is_acknowledgement(text: str) -> bool:
+    """Whether ``text`` only acknowledges ("ok", "yep, that's right", "sounds good, thanks").
+
+    Such a message carries no requirement: it accepts, or waits for more.
+    A number, a name or any other word makes it something more.
+    """
+    words = re.findall(r"[a-z0-9']+", text.lower())
+    return 0 < len(words) <= ACKNOWLEDGEMENT_MAX_WORDS and all(
+        w in _ACKNOWLEDGEMENT_WORDS for w in words
+    )

@@ -14,6 +14,7 @@ _FEEDBACK_STYLE = {
     "new_information": "green",
     "correction": "bold yellow",
     "confirmation": "blue",
+    "continuation": "magenta",
 }
 
 
@@ -89,6 +90,7 @@ def print_turn(
 STEP_LABELS = {
     "detect_intent": "reading your message",
     "clarify": "deciding whether to ask you something",
+    "wait_for_more": "waiting for the rest of what you have to say",
     "classify_feedback": "checking it against what you said before",
     "execute": "asking the Assistant",
 }

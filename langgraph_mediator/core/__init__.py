@@ -5,7 +5,7 @@
 * :mod:`.policy`: when to ask, and what to ask;
 * :mod:`.ledger`: the requirement ledger (what the user asked for, what replaced what);
 * :mod:`.turn`: the thread's bookkeeping once a turn is read;
-* :mod:`.steps`: the three steps (open the turn, ask, instruct) every shell runs;
+* :mod:`.steps`: the steps (open the turn; ask, wait for more or instruct) every shell runs;
 * :mod:`.instruction`: the explicit instruction, and what the Assistant is sent;
 * :mod:`.assistant`: handing that to any executor and counting its calls;
 * :mod:`.messages`: validating user text; fencing and masking live in
@@ -29,11 +29,19 @@ from langgraph_mediator.core.messages import pending_user_text, text_of, validat
 from langgraph_mediator.core.policy import question_for, wants_clarification
 from langgraph_mediator.core.prompts import mediator_prompt
 from langgraph_mediator.core.reading import TurnReading, read_turn
-from langgraph_mediator.core.steps import clarification_update, instruction_update, open_turn
+from langgraph_mediator.core.steps import (
+    CONTINUE_REPLY,
+    clarification_update,
+    continuation_update,
+    instruction_update,
+    is_continuation,
+    open_turn,
+)
 from langgraph_mediator.core.turn import add_calls, begin_turn, check_thread_owner
 from langgraph_mediator.text import comparison_key, fence, redact_secrets
 
 __all__ = [
+    "CONTINUE_REPLY",
     "Executor",
     "TurnReading",
     "active_requirements",
@@ -45,10 +53,12 @@ __all__ = [
     "check_thread_owner",
     "clarification_update",
     "comparison_key",
+    "continuation_update",
     "describe_delta",
     "fence",
     "format_ledger",
     "instruction_update",
+    "is_continuation",
     "mediator_prompt",
     "open_turn",
     "pending_user_text",

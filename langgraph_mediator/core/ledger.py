@@ -52,7 +52,7 @@ def apply_reading(
     change under "new_information" still means it; :func:`settle_reading`
     notes the disagreement), and only against active requirements of the
     current task: an id the model invents is recorded as ignored rather than
-    guessed at. A confirmation adds nothing.
+    guessed at. A confirmation or a continuation adds nothing.
 
     ``message`` is the turn's user message: each requirement keeps the
     sentence of it that it was read from (``source``), and the blocks the
@@ -64,7 +64,7 @@ def apply_reading(
     )
     entry = _Entry(new_ledger, delta, turn=turn, task=task, message=message)
     _apply_changes(entry, reading.changes)
-    if reading.feedback == "confirmation":
+    if reading.feedback in ("confirmation", "continuation"):
         return new_ledger, delta
     for text in reading.new_requirements:
         entry.add(text)

@@ -89,7 +89,7 @@ def wants_clarification(
     """
     if context.clarification_policy == "never" or asked >= context.max_questions_per_task:
         return False
-    if reading.feedback == "confirmation":
+    if reading.feedback in ("confirmation", "continuation"):
         return False
     if context.clarification_policy == "when_missing" and not reading.missing_information:
         return False

@@ -35,10 +35,12 @@ otherwise leave them empty.
 - feedback: "new_task" if the message starts a different task; "correction" if it \
 contradicts, changes or withdraws an earlier requirement or an assumption of the \
 last answer, even as a fragment ("in Celsius", "no, 5 of them"); "confirmation" if \
-it only accepts what is there ("yes", "ok, thanks"); otherwise "new_information".
+it only accepts what is there ("yes", "ok, thanks"); "continuation" if it only \
+says more is coming and asks nothing yet ("wait, there's more", "and..."); otherwise \
+"new_information".
 - new_requirements: every new constraint or fact in the message, one fact per \
 requirement, each one explicit, self-contained sentence. Keep numbers, names, units \
-and quoted text exactly as the user wrote them.
+and quoted text exactly as the user wrote them. An acknowledgement ("ok") is none.
 - changes: each earlier requirement the message replaces ("supersede", with the \
 replacement), narrows ("refine", with the narrower requirement) or withdraws \
 ("retract"), by its id.

@@ -21,6 +21,10 @@ from langgraph_mediator.models import ask_structured
 from langgraph_mediator.state.context import MediatorContext, StructuredOutput
 from langgraph_mediator.state.mediator import MediatorState, ModelCall
 from langgraph_mediator.state.reading import MediatorReading
+from langgraph_mediator.text import is_acknowledgement
+
+UNCHANGING = ("confirmation", "continuation")
+"""Feedback kinds that leave the ledger as it is (and so keep none of the message's words)."""
 
 
 @dataclass(frozen=True)
@@ -74,13 +78,15 @@ def fallback_reading(state: MediatorState, message: str) -> MediatorReading:
     """Pass the message through: a new task's goal, or a requirement of the current one.
 
     Evident material (code, tables, long blocks) goes to the material channel
-    and the rest is kept as one requirement. Built with ``model_construct`` so
+    and the rest is kept as one requirement, unless it only acknowledges
+    ("ok"): that is a confirmation, never a requirement. Built with ``model_construct`` so
     an oversized message is kept whole rather than cut to the bounds.
     """
     blocks = message_blocks(message)
     material = [b.label for b in blocks if b.evident]
     words = "\n\n".join(b.text for b in blocks if not b.evident)
     intent = state.get("intent")
+    feedback = "confirmation" if intent and is_acknowledgement(words) and not material else None
     if not intent:
         return MediatorReading.model_construct(
             task_type="general", goal=words or "Work with the material the user gave.",
@@ -89,8 +95,9 @@ def fallback_reading(state: MediatorState, message: str) -> MediatorReading:
             clarifying_question="",
         )  # fmt: skip
     return MediatorReading.model_construct(
-        task_type=intent["task_type"], goal=intent["goal"], feedback="new_information",
-        new_requirements=[words] if words else [], changes=[],
+        task_type=intent["task_type"], goal=intent["goal"],
+        feedback=feedback or "new_information",
+        new_requirements=[words] if words and not feedback else [], changes=[],
         missing_information=[], assumable_details=[], material=material, clarifying_question="",
     )  # fmt: skip
 
@@ -102,13 +109,15 @@ def settle_reading(
 
     The first message always starts a task; with ``single_task`` a later one
     never does; a task type or goal left empty is the current one; evident
-    material is always passed on verbatim; and a turn that is not a
-    confirmation never loses the user's words: a fact of the message that no
+    material is always passed on verbatim; a message that only acknowledges
+    ("ok") is never a requirement; and a turn that is not a confirmation or a
+    continuation never loses the user's words: a fact of the message that no
     part of the reading carries is kept in the sentence that gave it, and a
     reading that carries nothing (no requirement, change or material, nor the
     goal of a task it starts) keeps the message itself.
     """
     notes: list[str] = []
+    reading = _without_acknowledgements(reading, state, message, notes)
     reading = _with_unchanged_goal(_settle_feedback(reading, state, context, notes), state)
     blocks = message_blocks(message)
     material, added = evident_material(blocks, reading.material)
@@ -118,9 +127,24 @@ def settle_reading(
     if labels != reading.material:
         reading = reading.model_copy(update={"material": labels})
     words = "\n\n".join(b.text for b in blocks if b not in material)
-    if reading.feedback != "confirmation":
+    if reading.feedback not in UNCHANGING:
         reading = _keep_user_words(reading, state, words, notes)
     return reading, notes
+
+
+def _without_acknowledgements(
+    reading: MediatorReading, state: MediatorState, message: str, notes: list[str]
+) -> MediatorReading:
+    """Never a bare "ok" as a requirement; a message that only acknowledges changes nothing."""
+    kept = [r for r in reading.new_requirements if not is_acknowledgement(r)]
+    if len(kept) != len(reading.new_requirements):
+        notes.append("an acknowledgement is not a requirement: left it out")
+        reading = reading.model_copy(update={"new_requirements": kept})
+    acknowledges = state.get("intent") and is_acknowledgement(message)
+    if acknowledges and reading.feedback not in UNCHANGING and not reading.changes:
+        notes.append(f"the message only acknowledges: a confirmation, not {reading.feedback}")
+        reading = reading.model_copy(update={"feedback": "confirmation", "new_requirements": []})
+    return reading
 
 
 def _settle_feedback(

@@ -88,6 +88,27 @@ def clarification_update(state: MediatorState) -> dict[str, Any]:
     }
 
 
+CONTINUE_REPLY = "Go on, I'm listening."
+"""The Mediator's reply to a continuation: the Assistant is not asked until there is more."""
+
+
+def continuation_update(state: MediatorState) -> dict[str, Any]:
+    """End a turn the user continues ("wait, there's more"): the ledger as is, an acknowledgement.
+
+    The instruction is cleared, so nothing reads the last turn's as this one's.
+    """
+    return {
+        **ledger_update(state),
+        "messages": [AIMessage(CONTINUE_REPLY, name="mediator")],
+        "instruction": "",
+    }
+
+
+def is_continuation(state: MediatorState) -> bool:
+    """Whether the turn's reading says the user has more to tell before anything is done."""
+    return (state.get("reading") or {}).get("feedback") == "continuation"
+
+
 def instruction_update(state: MediatorState) -> dict[str, Any]:
     """Apply the reading's feedback to the ledger and write the explicit instruction."""
     opened = state.get("intent")

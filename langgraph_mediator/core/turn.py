@@ -47,8 +47,9 @@ def replied(questions: list[AskedQuestion], message: str) -> list[AskedQuestion]
 
 
 def next_intent(previous: Intent | None, reading: MediatorReading, message: str) -> Intent:
-    """The intent after this turn: a confirmation keeps the goal, anything else may refine it."""
-    if previous is not None and (reading.feedback == "confirmation" or not reading.goal.strip()):
+    """The intent after this turn: a confirmation or continuation keeps the goal, else refined."""
+    keeps_goal = reading.feedback in ("confirmation", "continuation")
+    if previous is not None and (keeps_goal or not reading.goal.strip()):
         goal = previous["goal"]
     else:
         goal = reading.goal.strip() or message

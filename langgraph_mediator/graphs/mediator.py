@@ -2,6 +2,7 @@
 
 START -> detect_intent -> clarify -> END                (underspecified: ask, end turn)
                        |          -> detect_intent      (interrupt mode: the answer)
+                       -> wait_for_more -> END          (continuation: more is coming)
                        -> classify_feedback -> execute -> END
 
 ``graph`` is compiled without checkpointer or store for ``langgraph.json``
@@ -19,19 +20,24 @@ from langgraph.graph import END, START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.store.base import BaseStore
 
-from langgraph_mediator.core import Executor
+from langgraph_mediator.core import Executor, is_continuation
 from langgraph_mediator.nodes.mediator import (
     clarify,
     classify_feedback,
     make_detect_intent,
     make_execute,
+    wait_for_more,
 )
 from langgraph_mediator.state import InputState, MediatorContext, MediatorState
 
 
-def route_after_intent(state: MediatorState) -> Literal["clarify", "classify_feedback"]:
-    """Ask when detect_intent found the turn underspecified under the policy."""
-    return "clarify" if state.get("should_clarify") else "classify_feedback"
+def route_after_intent(
+    state: MediatorState,
+) -> Literal["clarify", "wait_for_more", "classify_feedback"]:
+    """Ask when the turn is underspecified under the policy; wait when more is coming."""
+    if state.get("should_clarify"):
+        return "clarify"
+    return "wait_for_more" if is_continuation(state) else "classify_feedback"
 
 
 def route_after_clarify(state: MediatorState) -> Literal["detect_intent", "__end__"]:
@@ -47,11 +53,13 @@ def build_mediator_builder(
     builder = StateGraph(MediatorState, context_schema=MediatorContext, input_schema=InputState)
     builder.add_node("detect_intent", make_detect_intent(mediator_model))
     builder.add_node("clarify", clarify)
+    builder.add_node("wait_for_more", wait_for_more)
     builder.add_node("classify_feedback", classify_feedback)
     builder.add_node("execute", make_execute(executor))
     builder.add_edge(START, "detect_intent")
     builder.add_conditional_edges("detect_intent", route_after_intent)
     builder.add_conditional_edges("clarify", route_after_clarify)
+    builder.add_edge("wait_for_more", END)
     builder.add_edge("classify_feedback", "execute")
     builder.add_edge("execute", END)
     return builder

@@ -3,7 +3,8 @@
 * ``before_agent`` (once per run): when the run starts with a new user
   message, read the turn (:func:`~langgraph_mediator.core.open_turn`); an
   underspecified turn is answered with the Mediator's question and the run
-  ends; otherwise the ledger is updated and the explicit instruction written
+  ends, a continuation ("wait, there's more") with an acknowledgement;
+  otherwise the ledger is updated and the explicit instruction written
   (:func:`~langgraph_mediator.core.instruction_update`).
 * ``wrap_model_call`` (every model call of the run): the agent's model gets
   the instruction instead of the raw, fragmentary history, followed by this
@@ -37,7 +38,9 @@ from langgraph_mediator.core import (
     assistant_messages,
     check_thread_owner,
     clarification_update,
+    continuation_update,
     instruction_update,
+    is_continuation,
     open_turn,
     text_of,
 )
@@ -145,6 +148,8 @@ class MediatorMiddleware(AgentMiddleware[MediatorAgentState, Any, Any]):
         turn: dict[str, Any] = {**state, **opened}
         if opened["should_clarify"]:
             return {**opened, **clarification_update(turn), "jump_to": "end"}  # type: ignore[arg-type]
+        if is_continuation(turn):  # type: ignore[arg-type]
+            return {**opened, **continuation_update(turn), "jump_to": "end"}  # type: ignore[arg-type]
         return {**opened, **instruction_update(turn)}  # type: ignore[arg-type]
 
     async def awrap_model_call(

@@ -22,7 +22,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field
 
-FeedbackKind = Literal["new_task", "new_information", "correction", "confirmation"]
+FeedbackKind = Literal["new_task", "new_information", "correction", "confirmation", "continuation"]
 """How the new message relates to what the thread holds.
 
 * ``new_task``: a different task starts; the ledger starts afresh.
@@ -30,6 +30,9 @@ FeedbackKind = Literal["new_task", "new_information", "correction", "confirmatio
 * ``correction``: contradicts or withdraws earlier requirements (or the last
   answer's assumptions); the ledger records which, and why.
 * ``confirmation``: accepts what is there; nothing changes.
+* ``continuation``: says more is coming and asks nothing yet ("wait, there's
+  more"); nothing changes and the Assistant is not asked: the Mediator only
+  acknowledges. A user's guidelines may say that their "ok" means this.
 """
 
 ShortText = Annotated[str, Field(max_length=300)]
@@ -66,7 +69,7 @@ class MediatorReading(BaseModel):
         max_length=300, description="The task's goal in one sentence. Empty when it is unchanged."
     )
     feedback: FeedbackKind = Field(
-        description="new_task, new_information, correction or confirmation."
+        description="new_task, new_information, correction, confirmation or continuation."
     )
     new_requirements: list[ShortText] = Field(
         default_factory=list,

@@ -43,13 +43,16 @@ def test_mediator_graph_has_the_contract_nodes_and_edges() -> None:
 
     drawn = graph.get_graph()
     assert set(drawn.nodes) == {
-        "__start__", "detect_intent", "clarify", "classify_feedback", "execute", "__end__",
+        "__start__", "detect_intent", "clarify", "wait_for_more", "classify_feedback",
+        "execute", "__end__",
     }  # fmt: skip
     edges = {(e.source, e.target) for e in drawn.edges}
     assert edges == {
         ("__start__", "detect_intent"),
         ("detect_intent", "clarify"),
         ("detect_intent", "classify_feedback"),
+        ("detect_intent", "wait_for_more"),
+        ("wait_for_more", "__end__"),
         ("clarify", "__end__"),
         ("clarify", "detect_intent"),
         ("classify_feedback", "execute"),
