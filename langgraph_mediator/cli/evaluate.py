@@ -1,6 +1,7 @@
 r"""``mediator eval``: the sharded-conversation benchmark and the component evals.
 
     mediator eval --settings FULL,SHARDED,MEDIATOR --runs 10
+    mediator eval --tasks corrections --personas all --runs 3   # the per-user protocol
 
 Results go to ``<out>/<run>/`` (``--out``, default ``$MEDIATOR_RESULTS_DIR``,
 else ``~/.local/share/langgraph-mediator/results``, whatever the current
@@ -30,6 +31,9 @@ from langgraph_mediator.evals.cache import ResponseCache
 from langgraph_mediator.evals.component import COMPONENTS, run_components
 from langgraph_mediator.evals.conversation import ConversationResult, EvalEnvironment, Setting
 from langgraph_mediator.evals.datasets import AUTHORED_TASKS, CORRECTIONS_TASKS
+from langgraph_mediator.evals.per_user import PerUserRun
+from langgraph_mediator.evals.per_user_report import write_per_user_report
+from langgraph_mediator.evals.personas import PERSONAS, parse_personas
 from langgraph_mediator.evals.plotting import require_plotting
 from langgraph_mediator.evals.report import summary_markdown, write_report
 from langgraph_mediator.evals.simulator import LLMSimulator, RuleBasedSimulator
@@ -68,6 +72,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=",".join(COMPONENTS),
         help="component evals to run too: " + ",".join(COMPONENTS) + " or none",
     )
+    add(
+        "--personas",
+        help="run the per-user protocol instead of --settings: 'all' or a comma list of "
+        + ",".join(PERSONAS)
+        + " (each plays MEDIATOR, MEDIATOR+OWN, MEDIATOR+OTHER, MEDIATOR+POOLED)",
+    )
+    add("--train-fraction", type=float, default=0.5,
+        help="share of the tasks the per-user Refiner learns on (default 0.5)")  # fmt: skip
     _add_model_arguments(parser)
     _add_output_arguments(parser)  # fmt: skip
 
@@ -213,6 +225,8 @@ def select_tasks(args: argparse.Namespace) -> list[ShardedTask]:
 
 async def run_eval(args: argparse.Namespace, console: Console) -> int:
     """Run the benchmark (and component evals), then write the report; return an exit code."""
+    if args.personas:
+        return await run_personas(args, console)
     began = time.perf_counter()
     settings = parse_settings(args.settings)
     tasks = select_tasks(args)
@@ -249,6 +263,52 @@ async def run_eval(args: argparse.Namespace, console: Console) -> int:
     console.print(summary_markdown(results, names, header), markup=False)
     console.print(f"[green]report:[/] {escape(str(path))}")
     return failure_exit(bench, console)
+
+
+async def run_personas(args: argparse.Namespace, console: Console) -> int:
+    """The per-user protocol over ``--personas``, then its report; return an exit code."""
+    began = time.perf_counter()
+    try:
+        personas = parse_personas(args.personas)
+    except ValueError as exc:
+        raise SystemExit(str(exc)) from None
+    tasks = select_tasks(args)
+    cache = ResponseCache(args.cache or args.out / ".cache.sqlite")
+    async with open_persistence(args.db or ":memory:") as persistence:
+        store = persistence.store if args.db else InMemoryStore()
+        env = await build_environment(args, cache, store)
+        env.checkpointer = persistence.checkpointer if args.db else None
+        model = str(getattr(env.assistant, "model_name", "model"))
+        endpoint = env.context.base_url or "embedded"
+        run_name = args.run or "personas-" + default_run_name(args, tasks, model, endpoint)
+        try:
+            run = PerUserRun(
+                env=env, tasks=tasks, personas=personas, runs=args.runs,
+                out_dir=args.out / run_name, run_name=run_name, concurrency=args.concurrency,
+                upload=langsmith_upload_enabled(args.offline), train_fraction=args.train_fraction,
+                on_result=lambda key, result: console.print(
+                    f"  {escape(key)} {escape(result.task_id)} run {result.run}: "
+                    f"{result.score:.2f}", highlight=False),
+            )  # fmt: skip
+        except ValueError as exc:
+            raise SystemExit(str(exc)) from None
+        console.print(
+            f"[bold]per-user protocol[/]: {len(personas)} personas x {len(tasks)} tasks "
+            f"({len(run.train)} train, {len(run.test)} test) x {args.runs} runs · model "
+            f"{escape(model)} · results in {escape(str(run.out_dir))}"
+        )
+        await run.run()
+    if run.unreachable is not None:
+        console.print(f"[bold red]error:[/] {escape(run.unreachable)}")
+        return EXIT_ERROR
+    header = {"run": run_name, "model": model, "personas": ", ".join(p.name for p in personas),
+              "runs": args.runs, "temperature": args.temperature, "simulator": args.simulator,
+              "minutes": round((time.perf_counter() - began) / 60, 1),
+              "cache": f"{cache.hits} hits, {cache.misses} misses"}  # fmt: skip
+    path = write_per_user_report(run, header)
+    console.print(path.read_text(encoding="utf-8"), markup=False)
+    console.print(f"[green]report:[/] {escape(str(path))}")
+    return 1 if run.failed else 0
 
 
 def unreachable_message(bench: Benchmark, endpoint: str) -> str:

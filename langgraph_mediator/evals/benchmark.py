@@ -223,6 +223,16 @@ def experiment_outputs(result: ConversationResult) -> dict[str, Any]:
     }
 
 
+@dataclass(frozen=True)
+class Variant:
+    """A setting played as another user and recorded under its own name."""
+
+    key: str
+    """The name its conversations are recorded (and reported) under."""
+    user_id: str
+    """Whose guidelines the Mediator reads."""
+
+
 @dataclass
 class Benchmark:
     """A benchmark run: tasks, settings, runs, where results go, and how models are called."""
@@ -258,16 +268,25 @@ class Benchmark:
             return split_tasks(self.tasks, self.train_fraction)[1]
         return self.tasks
 
-    async def conversation(self, setting: Setting, task_id: str, run: int) -> ConversationResult:
-        """One conversation, from the results file when done, else played and recorded."""
-        done = self.results.done.get((str(setting), task_id, run))
+    async def conversation(
+        self, setting: Setting, task_id: str, run: int, variant: Variant | None = None
+    ) -> ConversationResult:
+        """One conversation, from the results file when done, else played and recorded.
+
+        ``variant`` records it under another name and runs it as another user
+        (the per-user protocol's MEDIATOR+OWN, +OTHER and +POOLED).
+        """
+        key = variant.key if variant else str(setting)
+        done = self.results.done.get((key, task_id, run))
         if done is None:
-            done = await self._play(setting, task_id, run)
+            done = await self._play(setting, task_id, run, variant)
         if self.on_result:
-            self.on_result(str(setting), done)
+            self.on_result(key, done)
         return done
 
-    async def _play(self, setting: Setting, task_id: str, run: int) -> ConversationResult:
+    async def _play(
+        self, setting: Setting, task_id: str, run: int, variant: Variant | None = None
+    ) -> ConversationResult:
         """Play one conversation and record it, unless its endpoint failed.
 
         While no conversation has reached the endpoint, one that cannot reach
@@ -282,7 +301,10 @@ class Benchmark:
             )  # fmt: skip
         async with self._slots:
             with cache_scope(f"run={run}"):
-                done = await run_conversation(self.env, task, setting, run)
+                user = variant.user_id if variant else None
+                done = await run_conversation(self.env, task, setting, run, user)
+        if variant:
+            done.setting = variant.key
         if done.outcome == "failed":
             self.failed.append(done)
             if not self._reached and is_unreachable(done.error):
@@ -293,15 +315,19 @@ class Benchmark:
         return done
 
     async def run_setting(
-        self, setting: Setting, tasks: Sequence[ShardedTask], label: str | None = None
+        self,
+        setting: Setting,
+        tasks: Sequence[ShardedTask],
+        label: str | None = None,
+        variant: Variant | None = None,
     ) -> None:
         """Run one setting over ``tasks`` x runs as a LangSmith experiment named by ``label``."""
-        label = label or str(setting)
+        label = label or (variant.key if variant else str(setting))
 
         async def target(inputs: dict[str, Any]) -> dict[str, Any]:
             # Offline, nested traces have nowhere to go: keep the graph's runs untraced.
             with tracing_context(enabled=self.upload):
-                result = await self.conversation(setting, inputs["task_id"], inputs["run"])
+                result = await self.conversation(setting, inputs["task_id"], inputs["run"], variant)
             return experiment_outputs(result)
 
         client = Client() if self.upload else Client(api_key="offline", auto_batch_tracing=False)
@@ -319,7 +345,7 @@ class Benchmark:
             experiment_prefix=f"{self.run_name}-{label}",
             max_concurrency=self.concurrency,
             metadata={
-                "setting": str(setting),
+                "setting": variant.key if variant else str(setting),
                 "runs": self.runs,
                 "simulator": self.env.simulator.name,
             },

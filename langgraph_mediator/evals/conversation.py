@@ -67,6 +67,8 @@ class Setting(StrEnum):
     FINAL = "FINAL"
 
 
+NO_GUIDELINES_USER = "eval"
+"""The user a mediated conversation runs as when it is to read no guidelines."""
 MEDIATED = {Setting.MEDIATOR, Setting.MEDIATOR_REFINER, Setting.FINAL}
 JUDGED_FAMILIES = {"data2text", "summary"}
 ATTEMPTS = {"answer_attempt", "hedge"}
@@ -230,9 +232,21 @@ def bullet_list(shards: list[str]) -> str:
 class ConversationRunner:
     """Plays one conversation of one setting and scores it."""
 
-    def __init__(self, env: EvalEnvironment, task: ShardedTask, setting: Setting, run: int):
-        """Prepare a conversation; nothing is called until :meth:`run`."""
+    def __init__(
+        self,
+        env: EvalEnvironment,
+        task: ShardedTask,
+        setting: Setting,
+        run: int,
+        user_id: str | None = None,
+    ):
+        """Prepare a conversation; nothing is called until :meth:`run`.
+
+        ``user_id`` is whose guidelines a mediated conversation reads (default:
+        ``env.refiner_user`` under MEDIATOR+REFINER, else a user with none).
+        """
         self.env, self.task, self.setting = env, task, setting
+        self.user_id = user_id
         self.result = ConversationResult(
             setting=str(setting), task_id=task.task_id, family=task.family, run=run,
             variant=str(task.record.get("variant") or ""),
@@ -301,7 +315,8 @@ class ConversationRunner:
             reply = await self._turn(turn)
             if self._solved() and self.setting != Setting.FINAL:
                 return
-            turn = await self.env.simulator.respond(self.task, revealed, reply)
+            said = len(self.result.turns)
+            turn = await self.env.simulator.respond(self.task, revealed, reply, said)
 
     def _solved(self) -> bool:
         return self.last_check is not None and self.last_check.passed
@@ -353,7 +368,8 @@ class ConversationRunner:
                 f"eval:{self.setting}:{self.result.task_id}:{self.result.run}:"
                 + (uuid.uuid4().hex[:12])
             )
-        user_id = self.env.refiner_user if self.setting == Setting.MEDIATOR_REFINER else "eval"
+        refined = self.setting == Setting.MEDIATOR_REFINER
+        user_id = self.user_id or (self.env.refiner_user if refined else NO_GUIDELINES_USER)
         environment = task_system_prompt(self.task) or ""
         context = MediatorContext(
             **{**asdict(self.env.context), "user_id": user_id, "single_task": True,
@@ -419,7 +435,11 @@ class ConversationRunner:
 
 
 async def run_conversation(
-    env: EvalEnvironment, task: ShardedTask, setting: Setting | str, run: int
+    env: EvalEnvironment,
+    task: ShardedTask,
+    setting: Setting | str,
+    run: int,
+    user_id: str | None = None,
 ) -> ConversationResult:
-    """Play and score one conversation."""
-    return await ConversationRunner(env, task, Setting(setting), run).run()
+    """Play and score one conversation (``user_id``: see :class:`ConversationRunner`)."""
+    return await ConversationRunner(env, task, Setting(setting), run, user_id).run()

@@ -1,0 +1,222 @@
+"""The per-user protocol: whether a user's own guidelines help that user, and harm another.
+
+For each persona (:mod:`.personas`), the tasks are split in two (the same
+stable split as MEDIATOR+REFINER). On the training split the persona's
+MEDIATOR conversations feed the Refiner for the persona's user id; on the
+test split every persona plays four settings:
+
+* ``MEDIATOR``: no guidelines;
+* ``MEDIATOR+OWN``: the persona's own guidelines;
+* ``MEDIATOR+OTHER``: the next persona's guidelines (the cross-user harm check);
+* ``MEDIATOR+POOLED``: one set learned from every persona's training
+  conversations (the "average user" a Mediator without per-user memory serves).
+
+Every (persona, setting) is a LangSmith experiment; conversations are kept in
+``<run>/personas/<persona>/conversations.jsonl`` and resume like any run. The
+Refiner runs again on a rerun (its calls come from the response cache).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from langgraph_mediator.errors import MediatorError
+from langgraph_mediator.evals.benchmark import Benchmark, Variant, split_tasks, trajectory_of
+from langgraph_mediator.evals.conversation import (
+    NO_GUIDELINES_USER,
+    ConversationResult,
+    EvalEnvironment,
+    Setting,
+)
+from langgraph_mediator.evals.personas import Persona
+from langgraph_mediator.evals.simulator import LLMSimulator, RuleBasedSimulator
+from langgraph_mediator.evals.tasks import ShardedTask
+from langgraph_mediator.refine import RefineReport, refine_from_runs
+from langgraph_mediator.state.refiner import Trajectory
+
+TRAIN = "MEDIATOR-train"
+OWN, OTHER, POOLED = "MEDIATOR+OWN", "MEDIATOR+OTHER", "MEDIATOR+POOLED"
+USER_SETTINGS = (str(Setting.MEDIATOR), OWN, OTHER, POOLED)
+"""The four settings every persona plays on its test split."""
+POOLED_USER = "persona-pooled"
+"""The user id of the set learned from every persona's conversations."""
+
+
+def other_persona(persona: Persona, personas: Sequence[Persona]) -> Persona:
+    """Whose guidelines ``persona`` is given under MEDIATOR+OTHER: the next one, in a ring."""
+    names = [p.name for p in personas]
+    return personas[(names.index(persona.name) + 1) % len(personas)]
+
+
+def guideline_user(setting: str, persona: Persona, personas: Sequence[Persona]) -> str:
+    """The user id whose guidelines the Mediator reads for ``persona`` under ``setting``."""
+    users = {
+        str(Setting.MEDIATOR): NO_GUIDELINES_USER,
+        OWN: persona.user_id,
+        OTHER: other_persona(persona, personas).user_id,
+        POOLED: POOLED_USER,
+    }
+    if setting not in users:
+        raise ValueError(f"unknown per-user setting {setting!r}; choose from {USER_SETTINGS}")
+    return users[setting]
+
+
+def played_by(env: EvalEnvironment, persona: Persona) -> EvalEnvironment:
+    """``env`` with its simulator (rule-based or LLM-based) speaking as ``persona``."""
+    simulator = env.simulator
+    if isinstance(simulator, LLMSimulator):
+        speaker: RuleBasedSimulator = LLMSimulator(
+            simulator.model, base_url=simulator.base_url, persona=persona
+        )
+    else:
+        speaker = RuleBasedSimulator(persona)
+    return replace(env, simulator=speaker)
+
+
+@dataclass
+class Learned:
+    """What the Refiner made of one user's training conversations."""
+
+    user_id: str
+    trajectories: int
+    guidelines: list[str] = field(default_factory=list)
+    rejected: int = 0
+    calls: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    error: str | None = None
+    """Why the Refiner stopped (the user then has no guidelines: OWN reads as MEDIATOR)."""
+
+    @classmethod
+    def of(cls, user_id: str, trajectories: int, report: RefineReport) -> Learned:
+        """Summarise a Refiner run."""
+        return cls(
+            user_id=user_id, trajectories=trajectories,
+            guidelines=[g["text"] for g in report.guidelines], rejected=len(report.rejected),
+            calls=len(report.usage),
+            prompt_tokens=sum(c["prompt_tokens"] for c in report.usage),
+            completion_tokens=sum(c["completion_tokens"] for c in report.usage),
+        )  # fmt: skip
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready dict (``per_user.json``)."""
+        return asdict(self)
+
+
+@dataclass
+class PerUserRun:
+    """A per-user run: personas, tasks, where results go, and what was learned."""
+
+    env: EvalEnvironment
+    tasks: list[ShardedTask]
+    personas: list[Persona]
+    runs: int
+    out_dir: Path
+    run_name: str
+    concurrency: int = 2
+    upload: bool = False
+    train_fraction: float = 0.5
+    on_result: Callable[[str, ConversationResult], None] | None = None
+    learned: dict[str, Learned] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        """One benchmark per persona, each with its own results file."""
+        if len(self.personas) < 2:
+            raise ValueError("the per-user protocol needs at least two personas (for OTHER)")
+        self.train, self.test = split_tasks(self.tasks, self.train_fraction)
+        if not self.train or not self.test:
+            raise ValueError(
+                f"{len(self.tasks)} task(s) split into {len(self.train)} for training and "
+                f"{len(self.test)} for testing: both need one; pass more tasks"
+            )
+        self.benches = {
+            p.name: Benchmark(
+                env=played_by(self.env, p),
+                tasks=self.tasks,
+                settings=[],
+                runs=self.runs,
+                out_dir=self.out_dir / "personas" / p.name,
+                run_name=f"{self.run_name}-{p.name}",
+                concurrency=self.concurrency,
+                upload=self.upload,
+                on_result=self._progress(p),
+            )  # fmt: skip
+            for p in self.personas
+        }
+
+    def _progress(self, persona: Persona) -> Callable[[str, ConversationResult], None]:
+        def report(key: str, result: ConversationResult) -> None:
+            if self.on_result:
+                self.on_result(f"{persona.name} {key}", result)
+
+        return report
+
+    @property
+    def failed(self) -> list[ConversationResult]:
+        """Conversations whose endpoint failed, over every persona."""
+        return [r for b in self.benches.values() for r in b.failed]
+
+    @property
+    def unreachable(self) -> str | None:
+        """Set when a persona's first conversations could not reach the endpoint."""
+        return next((b.unreachable for b in self.benches.values() if b.unreachable), None)
+
+    async def run(self, refiner_model: Any = None) -> None:
+        """Train conversations, the Refiner per persona and pooled, then the four settings."""
+        for persona in self.personas:
+            await self.benches[persona.name].run_setting(
+                Setting.MEDIATOR, self.train, variant=Variant(TRAIN, NO_GUIDELINES_USER)
+            )
+            if self.unreachable:
+                return
+        await self.learn(refiner_model)
+        for persona in self.personas:
+            for setting in USER_SETTINGS:
+                user = guideline_user(setting, persona, self.personas)
+                variant = Variant(setting, user)
+                await self.benches[persona.name].run_setting(
+                    Setting.MEDIATOR, self.test, variant=variant
+                )
+
+    def training_trajectories(self, persona: Persona) -> list[Trajectory]:
+        """The persona's training conversations as trajectories, ids prefixed by its name."""
+        done = self.benches[persona.name].results.of(TRAIN, {t.task_id for t in self.train})
+        return [
+            trajectory_of(r).model_copy(update={"id": f"{persona.name}/{r.task_id}:{r.run}"})
+            for r in done
+            if r.turns
+        ]
+
+    async def learn(self, refiner_model: Any = None) -> None:
+        """The Refiner for each persona's user id, and once over everyone for the pooled set."""
+        every: list[Trajectory] = []
+        for persona in self.personas:
+            trajectories = self.training_trajectories(persona)
+            every += trajectories
+            self.learned[persona.name] = await self._refine(
+                persona.user_id, trajectories, refiner_model
+            )
+        self.learned["pooled"] = await self._refine(POOLED_USER, every, refiner_model)
+
+    async def _refine(
+        self, user_id: str, trajectories: list[Trajectory], refiner_model: Any
+    ) -> Learned:
+        assert self.env.store is not None, "the per-user protocol needs a store"
+        try:
+            report = await refine_from_runs(
+                trajectories, user_id, store=self.env.store, model=refiner_model,
+                context=self.env.context,
+                reference_instructions={t.task_id: t.full_instruction for t in self.train},
+            )  # fmt: skip
+        except MediatorError as exc:
+            return Learned(user_id, len(trajectories), error=f"{type(exc).__name__}: {exc}"[:300])
+        return Learned.of(user_id, len(trajectories), report)
+
+    def results(self, persona: Persona) -> list[ConversationResult]:
+        """The persona's test conversations of the four settings."""
+        test_ids = {t.task_id for t in self.test}
+        bench = self.benches[persona.name]
+        return [r for s in USER_SETTINGS for r in bench.results.of(s, test_ids)]

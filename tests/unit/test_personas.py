@@ -1,0 +1,78 @@
+"""Issue 18: personas are pure transformations of a task's shards that keep its facts."""
+
+from __future__ import annotations
+
+import pytest
+
+from langgraph_mediator.core.facts import extract_facts
+from langgraph_mediator.evals.datasets import CORRECTIONS_TASKS
+from langgraph_mediator.evals.per_user import (
+    NO_GUIDELINES_USER,
+    OTHER,
+    OWN,
+    POOLED,
+    POOLED_USER,
+    guideline_user,
+)
+from langgraph_mediator.evals.personas import DROPS_UNITS, PERSONAS, parse_personas
+from langgraph_mediator.evals.simulator import RuleBasedSimulator
+from langgraph_mediator.evals.tasks import load_tasks
+
+TASKS = load_tasks([CORRECTIONS_TASKS])
+
+
+def values(text: str) -> set[str]:
+    return {f.value for f in extract_facts(text) if f.kind in ("number", "identifier")}
+
+
+@pytest.mark.parametrize("name", list(PERSONAS))
+def test_a_persona_says_no_fact_the_task_does_not_hold(name: str) -> None:
+    persona = PERSONAS[name]
+    for task in TASKS:
+        told = values("\n".join(task.shards))
+        said = [persona.say(task, i, list(range(i))) for i in range(1, len(task.shards))]
+        assert values("\n".join(said)) <= told, (task.task_id, said)
+
+
+@pytest.mark.parametrize("name", list(PERSONAS))
+def test_every_persona_changes_how_some_task_is_said(name: str) -> None:
+    persona = PERSONAS[name]
+    sim = RuleBasedSimulator(persona)
+    changed = 0
+    for task in TASKS:
+        said = [persona.say(task, i, list(range(i))) for i in range(1, len(task.shards))]
+        answered = sim.choose(task, [0], "How many kids are coming?", said=2)
+        opened = sim.opening(task).text
+        filler = sim.choose(task, [0], "Sure.", said=1)
+        changed += said != task.shards[1:] or opened != task.shards[0]
+        changed += bool(answered and answered.text not in task.shards)
+        changed += bool(filler and filler.shard is None)
+    assert changed > 0
+
+
+def test_a_bare_value_correction_loses_its_marker_and_the_stale_value() -> None:
+    task = next(t for t in TASKS if t.task_id == "corrections-math/pizza-party")
+    said = PERSONAS["bare-values"].say(task, 4, [0, 1, 2, 3])
+    assert said == "32 kids, the other class is joining us"
+
+
+def test_units_are_dropped_only_once_given() -> None:
+    task = next(t for t in TASKS if t.task_id == "corrections-math/road-trip-gas")
+    assert DROPS_UNITS.say(task, 1, [0]) == task.shards[1]
+    assert "miles" not in DROPS_UNITS.say(task, 2, [0, 1])
+
+
+def test_each_setting_reads_the_right_users_guidelines() -> None:
+    personas = list(PERSONAS.values())
+    first, second = personas[0], personas[1]
+    assert guideline_user("MEDIATOR", first, personas) == NO_GUIDELINES_USER
+    assert guideline_user(OWN, first, personas) == first.user_id
+    assert guideline_user(OTHER, first, personas) == second.user_id
+    assert guideline_user(OTHER, personas[-1], personas) == first.user_id
+    assert guideline_user(POOLED, first, personas) == POOLED_USER
+
+
+def test_an_unknown_persona_is_named_with_the_valid_ones() -> None:
+    with pytest.raises(ValueError, match="bare-values"):
+        parse_personas("shouty")
+    assert len(parse_personas("all")) == 6
