@@ -3,7 +3,9 @@
 ``refine --user ID --runs FILE`` reads scored runs (JSON Lines): each line a
 trajectory ``{"id", "task_id", "turns": [{"user", "instruction", "answer"}],
 "score"}`` or a thread reference ``{"thread_id", "task_id", "score"}`` read
-from ``--db``. ``guidelines show|history|rollback --user ID`` inspect and undo.
+from ``--db``. ``refine --user ID --from-threads --db DB`` needs no scores: it learns
+from the turns the user had to correct in their saved threads.
+``guidelines show|history|rollback --user ID`` inspect and undo.
 """
 
 from __future__ import annotations
@@ -21,7 +23,12 @@ from langgraph_mediator.graphs import build_mediator_graph
 from langgraph_mediator.guidelines import current_version, list_versions, rollback
 from langgraph_mediator.jsonl import read_jsonl
 from langgraph_mediator.persistence import Persistence, open_persistence
-from langgraph_mediator.refine import refine_from_runs, trajectory_from_thread
+from langgraph_mediator.refine import (
+    RefineReport,
+    refine_from_runs,
+    refine_from_threads,
+    trajectory_from_thread,
+)
 from langgraph_mediator.state import RefinerContext
 from langgraph_mediator.state.refiner import Guideline, Trajectory
 
@@ -29,7 +36,10 @@ from langgraph_mediator.state.refiner import Guideline, Trajectory
 def add_refine_arguments(parser: argparse.ArgumentParser) -> None:
     """The flags of ``mediator refine``."""
     parser.add_argument("--user", required=True, help="whose guidelines to refine")
-    parser.add_argument("--runs", required=True, type=Path, help="JSON Lines of scored runs")
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--runs", type=Path, help="JSON Lines of scored runs")
+    source.add_argument("--from-threads", action="store_true",
+                        help="learn from the corrections in the user's threads (--db)")  # fmt: skip
     parser.add_argument("--db", help=db_help())
     parser.add_argument("--success-threshold", type=float, default=1.0,
                         help="score at or above which a run counts as successful")  # fmt: skip
@@ -80,17 +90,31 @@ def guideline_table(guidelines: list[Guideline], title: str) -> Table:
     return table
 
 
-async def run_refine(args: argparse.Namespace, console: Console) -> int:
-    """Pair the runs, run the Refiner, print the new set."""
-    runs = read_runs(args.runs)
+async def refine_report(args: argparse.Namespace, console: Console) -> RefineReport:
+    """Run the Refiner on the runs file, or on the user's threads (``--from-threads``)."""
+    runs = None if args.from_threads else read_runs(args.runs)
     async with open_persistence(args.db) as persistence:
+        if runs is None:
+            with console.status(f"Refining guidelines from the threads of {args.user}..."):
+                return await refine_from_threads(
+                    args.user, checkpointer=persistence.checkpointer, store=persistence.store,
+                    context=RefinerContext(),
+                )  # fmt: skip
         trajectories = await load_trajectories(runs, persistence)
         with console.status("Refining guidelines..."):
-            report = await refine_from_runs(
+            return await refine_from_runs(
                 trajectories, args.user, store=persistence.store,
                 context=RefinerContext(),
                 success_threshold=args.success_threshold,
             )  # fmt: skip
+
+
+async def run_refine(args: argparse.Namespace, console: Console) -> int:
+    """Pair the runs (or mine the threads), run the Refiner, print the new set."""
+    report = await refine_report(args, console)
+    if args.from_threads and not report.pairs:
+        console.print(Text(f"no corrections in the threads of {args.user}: nothing to learn",
+                           style="yellow"))  # fmt: skip
     console.print(f"pairs: {', '.join(report.pairs) or 'none'}", markup=False)
     if report.unpaired_failures:
         unpaired = ", ".join(report.unpaired_failures)
