@@ -63,6 +63,12 @@ def _new(candidates: list[Candidate], kept: list[Candidate]) -> list[Candidate]:
     return [c for c in candidates if comparison_key(c["text"]) not in seen]
 
 
+def _unrecorded(rejections: list[Rejection], recorded: list[Rejection]) -> list[Rejection]:
+    """``rejections`` less those already recorded: a retry often resends a refused rule."""
+    seen = {(comparison_key(r["text"]), r["reason"]) for r in recorded}
+    return [r for r in rejections if (comparison_key(r["text"]), r["reason"]) not in seen]
+
+
 def make_propose_guidelines(model: BaseChatModel | None = None) -> RefinerNode:
     """Build the node; ``model`` overrides the context's Refiner model."""
 
@@ -88,7 +94,8 @@ def make_propose_guidelines(model: BaseChatModel | None = None) -> RefinerNode:
                 context=context, what="guideline proposal retry",
             )  # fmt: skip
             again, still = screen(retried, diagnoses, facts, numbered_from=len(candidates) + 1)
-            candidates, rejected = candidates + _new(again, candidates), rejected + still
+            candidates = candidates + _new(again, candidates)
+            rejected = rejected + _unrecorded(still, rejected)
             calls = calls + more_calls
         return {"candidates": candidates, "rejected": rejected, "usage": calls}
 
