@@ -17,6 +17,9 @@ import argparse
 import hashlib
 import re
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -78,8 +81,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         + ",".join(PERSONAS)
         + " (each plays MEDIATOR, MEDIATOR+OWN, MEDIATOR+OTHER, MEDIATOR+POOLED)",
     )
-    add("--train-fraction", type=float, default=0.5,
-        help="share of the tasks the per-user Refiner learns on (default 0.5)")  # fmt: skip
+    add(
+        "--train-fraction",
+        type=float,
+        default=0.5,
+        help="share of the tasks the per-user Refiner learns on (default 0.5)",
+    )
+    add(
+        "--no-retire",
+        dest="retire",
+        action="store_false",
+        help="per-user: keep every learned rule (skip the leave-one-out re-evaluation)",
+    )
+    add("--min-gain", type=float, default=0.0,
+        help="per-user: keep a rule only above this mean paired gain, 0-1 (default 0)")  # fmt: skip
     _add_model_arguments(parser)
     _add_output_arguments(parser)  # fmt: skip
 
@@ -176,6 +191,30 @@ async def build_environment(
     )
 
 
+@dataclass(frozen=True)
+class Prepared:
+    """What every ``mediator eval`` run sets up first."""
+
+    env: EvalEnvironment
+    cache: ResponseCache
+    model: str
+    """The Assistant model's name."""
+    endpoint: str
+    """``--base-url`` or ``"embedded"``."""
+
+
+@asynccontextmanager
+async def prepared(args: argparse.Namespace) -> AsyncIterator[Prepared]:
+    """The cache, the store and checkpointer (``--db`` or in memory) and the models."""
+    cache = ResponseCache(args.cache or args.out / ".cache.sqlite")
+    async with open_persistence(args.db or ":memory:") as persistence:
+        store = persistence.store if args.db else InMemoryStore()
+        env = await build_environment(args, cache, store)
+        env.checkpointer = persistence.checkpointer if args.db else None
+        model = str(getattr(env.assistant, "model_name", "model"))
+        yield Prepared(env, cache, model, env.context.base_url or "embedded")
+
+
 def progress_bars(console: Console, bench: Benchmark) -> Progress:
     """A bar per setting (conversations) and one per setting's tasks (all runs done)."""
     progress = Progress(
@@ -230,13 +269,8 @@ async def run_eval(args: argparse.Namespace, console: Console) -> int:
     began = time.perf_counter()
     settings = parse_settings(args.settings)
     tasks = select_tasks(args)
-    cache = ResponseCache(args.cache or args.out / ".cache.sqlite")
-    async with open_persistence(args.db or ":memory:") as persistence:
-        store = persistence.store if args.db else InMemoryStore()
-        env = await build_environment(args, cache, store)
-        env.checkpointer = persistence.checkpointer if args.db else None
-        model = str(getattr(env.assistant, "model_name", "model"))
-        endpoint = env.context.base_url or "embedded"
+    async with prepared(args) as ready:
+        env, cache, model, endpoint = ready.env, ready.cache, ready.model, ready.endpoint
         run_name = args.run or default_run_name(args, tasks, model, endpoint)
         bench = Benchmark(
             env=env, tasks=tasks, settings=settings, runs=args.runs,
@@ -273,19 +307,15 @@ async def run_personas(args: argparse.Namespace, console: Console) -> int:
     except ValueError as exc:
         raise SystemExit(str(exc)) from None
     tasks = select_tasks(args)
-    cache = ResponseCache(args.cache or args.out / ".cache.sqlite")
-    async with open_persistence(args.db or ":memory:") as persistence:
-        store = persistence.store if args.db else InMemoryStore()
-        env = await build_environment(args, cache, store)
-        env.checkpointer = persistence.checkpointer if args.db else None
-        model = str(getattr(env.assistant, "model_name", "model"))
-        endpoint = env.context.base_url or "embedded"
-        run_name = args.run or "personas-" + default_run_name(args, tasks, model, endpoint)
+    async with prepared(args) as ready:
+        env, cache, model = ready.env, ready.cache, ready.model
+        run_name = args.run or "personas-" + default_run_name(args, tasks, model, ready.endpoint)
         try:
             run = PerUserRun(
                 env=env, tasks=tasks, personas=personas, runs=args.runs,
                 out_dir=args.out / run_name, run_name=run_name, concurrency=args.concurrency,
                 upload=langsmith_upload_enabled(args.offline), train_fraction=args.train_fraction,
+                retire=args.retire, min_gain=args.min_gain,
                 on_result=lambda key, result: console.print(
                     f"  {escape(key)} {escape(result.task_id)} run {result.run}: "
                     f"{result.score:.2f}", highlight=False),

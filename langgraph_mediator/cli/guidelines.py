@@ -5,7 +5,8 @@ trajectory ``{"id", "task_id", "turns": [{"user", "instruction", "answer"}],
 "score"}`` or a thread reference ``{"thread_id", "task_id", "score"}`` read
 from ``--db``. ``refine --user ID --from-threads --db DB`` needs no scores: it learns
 from the turns the user had to correct in their saved threads.
-``guidelines show|history|rollback --user ID`` inspect and undo.
+``guidelines show|history|rollback --user ID`` inspect and undo;
+``guidelines retire --user ID --id G2 --reason WHY`` takes a rule out as a new version.
 """
 
 from __future__ import annotations
@@ -14,13 +15,20 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from langgraph.store.base import BaseStore
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
 from langgraph_mediator.cli.common import Command, db_help
 from langgraph_mediator.graphs import build_mediator_graph
-from langgraph_mediator.guidelines import current_version, list_versions, rollback
+from langgraph_mediator.guidelines import (
+    GuidelineVersion,
+    current_version,
+    list_versions,
+    retire_guidelines,
+    rollback,
+)
 from langgraph_mediator.jsonl import read_jsonl
 from langgraph_mediator.persistence import Persistence, open_persistence
 from langgraph_mediator.refine import (
@@ -47,10 +55,13 @@ def add_refine_arguments(parser: argparse.ArgumentParser) -> None:
 
 def add_guidelines_arguments(parser: argparse.ArgumentParser) -> None:
     """The flags of ``mediator guidelines``."""
-    parser.add_argument("action", choices=["show", "history", "rollback"])
+    parser.add_argument("action", choices=["show", "history", "rollback", "retire"])
     parser.add_argument("--user", required=True)
     parser.add_argument("--db", help=db_help())
     parser.add_argument("--to", type=int, help="version to restore (default: the previous)")
+    parser.add_argument("--id", action="append", dest="ids", metavar="ID",
+                        help="retire: the rule to take out (repeatable)")  # fmt: skip
+    parser.add_argument("--reason", help="retire: why, kept in the new version")
 
 
 def read_runs(path: Path) -> list[dict[str, Any]]:
@@ -126,22 +137,43 @@ async def run_refine(args: argparse.Namespace, console: Console) -> int:
     return 0
 
 
+def history_table(user: str, versions: list[GuidelineVersion]) -> Table:
+    """One row per version: when, from what, how many rules, and what it retired."""
+    table = Table(title=Text(f"guideline versions of {user}"))
+    for column in ("version", "created", "source", "rules", "retired"):
+        table.add_column(column)
+    for v in versions:
+        retired = "; ".join(f"{r['id']} ({r['reason']})" for r in v.get("retired", []))
+        cells = (v["version"], v["created_at"], v["source"], len(v["guidelines"]), retired)
+        table.add_row(*(Text(str(cell)) for cell in cells))
+    return table
+
+
+async def retire(args: argparse.Namespace, store: BaseStore, console: Console) -> None:
+    """Take ``--id`` rules out of the user's set, as a new version with ``--reason``."""
+    if not args.ids or not args.reason or not args.reason.strip():
+        raise ValueError("guidelines retire needs --id (one per rule) and --reason")
+    reason = " ".join(args.reason.split())[:300]
+    version = await retire_guidelines(
+        store, args.user, dict.fromkeys(args.ids, reason), source="manual"
+    )
+    assert version is not None  # --id is not empty
+    console.print(f"now version {version['version']} ({version['source']})", markup=False)
+    console.print(guideline_table(version["guidelines"], f"guidelines of {args.user}"))
+
+
 async def run_guidelines(args: argparse.Namespace, console: Console) -> int:
-    """``show``, ``history`` or ``rollback`` one user's guidelines."""
+    """``show``, ``history``, ``rollback`` or ``retire`` one user's guidelines."""
     async with open_persistence(args.db) as persistence:
         store = persistence.store
         if args.action == "rollback":
             restored = await rollback(store, args.user, args.to)
             console.print(f"now version {restored['version']} ({restored['source']})", markup=False)
             console.print(guideline_table(restored["guidelines"], f"guidelines of {args.user}"))
+        elif args.action == "retire":
+            await retire(args, store, console)
         elif args.action == "history":
-            table = Table(title=Text(f"guideline versions of {args.user}"))
-            for column in ("version", "created", "source", "rules"):
-                table.add_column(column)
-            for v in await list_versions(store, args.user):
-                cells = (v["version"], v["created_at"], v["source"], len(v["guidelines"]))
-                table.add_row(*(Text(str(cell)) for cell in cells))
-            console.print(table)
+            console.print(history_table(args.user, await list_versions(store, args.user)))
         else:
             current = await current_version(store, args.user)
             title = f"guidelines of {args.user}, version {current['version'] if current else 0}"
@@ -157,7 +189,7 @@ REFINE = Command(
 )
 GUIDELINES = Command(
     name="guidelines",
-    help="show, list or roll back guidelines",
+    help="show, list, roll back or retire guidelines",
     add_arguments=add_guidelines_arguments,
     run=run_guidelines,
 )

@@ -11,6 +11,13 @@ test split every persona plays four settings:
 * ``MEDIATOR+POOLED``: one set learned from every persona's training
   conversations (the "average user" a Mediator without per-user memory serves).
 
+Then guideline hygiene (:mod:`langgraph_mediator.guidelines.retirement`): each
+of a persona's rules is tried on the test split with the persona's set less that
+rule (``MEDIATOR+OWN-without-G<n>``; for a one-rule set, MEDIATOR is that run),
+and a rule whose paired gain is not above ``min_gain`` is retired from the
+persona's set as a new version, with the reason. The retirement decision reads
+the test split, so OWN's figure is the set before retirement.
+
 Every (persona, setting) is a LangSmith experiment; conversations are kept in
 ``<run>/personas/<persona>/conversations.jsonl`` and resume like any run. The
 Refiner runs again on a rerun (its calls come from the response cache).
@@ -34,8 +41,16 @@ from langgraph_mediator.evals.conversation import (
 from langgraph_mediator.evals.personas import Persona
 from langgraph_mediator.evals.simulator import LLMSimulator, RuleBasedSimulator
 from langgraph_mediator.evals.tasks import ShardedTask
+from langgraph_mediator.guidelines import (
+    ConversationKey,
+    RuleTrial,
+    current_version,
+    put_guidelines,
+    retire_guidelines,
+    retirement_reason,
+)
 from langgraph_mediator.refine import RefineReport, refine_from_runs
-from langgraph_mediator.state.refiner import Trajectory
+from langgraph_mediator.state.refiner import Guideline, Trajectory
 
 TRAIN = "MEDIATOR-train"
 OWN, OTHER, POOLED = "MEDIATOR+OWN", "MEDIATOR+OTHER", "MEDIATOR+POOLED"
@@ -43,6 +58,8 @@ USER_SETTINGS = (str(Setting.MEDIATOR), OWN, OTHER, POOLED)
 """The four settings every persona plays on its test split."""
 POOLED_USER = "persona-pooled"
 """The user id of the set learned from every persona's conversations."""
+WITHOUT = OWN + "-without-"
+"""Prefix of the leave-one-rule-out settings of guideline hygiene."""
 
 
 def other_persona(persona: Persona, personas: Sequence[Persona]) -> Persona:
@@ -106,6 +123,25 @@ class Learned:
         return asdict(self)
 
 
+@dataclass(frozen=True)
+class RuleVerdict:
+    """What re-evaluation made of one of a persona's rules."""
+
+    guideline_id: str
+    text: str
+    paired: int
+    """Test conversations played both with and without the rule."""
+    gain: float | None
+    """Mean score (0-1) with the rule minus without it; ``None`` when untried."""
+    retired: str | None
+    """Why it was retired; ``None`` when kept."""
+
+    @classmethod
+    def of(cls, trial: RuleTrial, reason: str | None) -> RuleVerdict:
+        """The verdict on ``trial``."""
+        return cls(trial.guideline_id, trial.text, len(trial.paired), trial.gain, reason)
+
+
 @dataclass
 class PerUserRun:
     """A per-user run: personas, tasks, where results go, and what was learned."""
@@ -119,8 +155,13 @@ class PerUserRun:
     concurrency: int = 2
     upload: bool = False
     train_fraction: float = 0.5
+    retire: bool = True
+    """Re-evaluate each persona's rules on the test split and retire those without a gain."""
+    min_gain: float = 0.0
+    """A rule is kept only when its mean paired gain (0-1 scale) is above this."""
     on_result: Callable[[str, ConversationResult], None] | None = None
     learned: dict[str, Learned] = field(default_factory=dict)
+    hygiene: dict[str, list[RuleVerdict]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         """One benchmark per persona, each with its own results file."""
@@ -180,6 +221,9 @@ class PerUserRun:
                 await self.benches[persona.name].run_setting(
                     Setting.MEDIATOR, self.test, variant=variant
                 )
+        if self.retire:
+            for persona in self.personas:
+                await self.reevaluate(persona)
 
     def training_trajectories(self, persona: Persona) -> list[Trajectory]:
         """The persona's training conversations as trajectories, ids prefixed by its name."""
@@ -220,3 +264,46 @@ class PerUserRun:
         test_ids = {t.task_id for t in self.test}
         bench = self.benches[persona.name]
         return [r for s in USER_SETTINGS for r in bench.results.of(s, test_ids)]
+
+    def scores(self, persona: Persona, setting: str) -> dict[ConversationKey, float]:
+        """The persona's test scores under ``setting``, keyed by (task, run)."""
+        done = self.benches[persona.name].results.of(setting, {t.task_id for t in self.test})
+        return {(r.task_id, r.run): r.score for r in done}
+
+    async def reevaluate(self, persona: Persona) -> None:
+        """Try each of the persona's rules against its set less that rule; retire the idle."""
+        store = self.env.store
+        assert store is not None, "the per-user protocol needs a store"
+        current = await current_version(store, persona.user_id)
+        rules = current["guidelines"] if current else []
+        if not rules:
+            return
+        with_all = self.scores(persona, OWN)
+        verdicts: list[RuleVerdict] = []
+        reasons: dict[str, str] = {}
+        for rule in rules:
+            trial = RuleTrial(rule["id"], rule["text"], with_all,
+                              await self._without(persona, rule, rules))  # fmt: skip
+            reason = retirement_reason(trial, self.min_gain)
+            if reason:
+                reasons[rule["id"]] = reason
+            verdicts.append(RuleVerdict.of(trial, reason))
+        self.hygiene[persona.name] = verdicts
+        await retire_guidelines(
+            store, persona.user_id, reasons, source=f"per-user re-evaluation ({self.run_name})"
+        )
+
+    async def _without(
+        self, persona: Persona, rule: Guideline, rules: list[Guideline]
+    ) -> dict[ConversationKey, float]:
+        """The persona's test scores with ``rules`` less ``rule`` (MEDIATOR's when none is left)."""
+        rest = [g["text"] for g in rules if g["id"] != rule["id"]]
+        if not rest:
+            return self.scores(persona, str(Setting.MEDIATOR))
+        store = self.env.store
+        assert store is not None
+        key, user = WITHOUT + rule["id"], f"{persona.user_id}~without-{rule['id']}"
+        await put_guidelines(store, user, rest, source=f"hygiene of {persona.user_id}")
+        bench = self.benches[persona.name]
+        await bench.run_setting(Setting.MEDIATOR, self.test, variant=Variant(key, user))
+        return self.scores(persona, key)

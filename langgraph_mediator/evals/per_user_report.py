@@ -153,6 +153,19 @@ def refiner_table(run: PerUserRun) -> str:
     return "\n".join([head, *lines])
 
 
+def hygiene_table(run: PerUserRun) -> str:
+    """Each persona's rules on re-evaluation: paired gain, and kept or retired with why."""
+    head = "| persona | rule | paired | gain (points) | verdict |\n|---|---|---|---|---|"
+    lines = []
+    for name, verdicts in run.hygiene.items():
+        for v in verdicts:
+            gain = "-" if v.gain is None else f"{100 * v.gain:+.1f}"
+            verdict = f"retired: {v.retired}" if v.retired else "kept"
+            text = v.text.replace("|", "/")[:100]
+            lines.append(f"| {name} | {v.guideline_id}: {text} | {v.paired} | {gain} | {verdict} |")
+    return "\n".join([head, *lines]) if lines else "(no persona had a rule to re-evaluate)"
+
+
 def plot_personas(rows: Sequence[PersonaRow], path: Path) -> None:
     """P per persona, one bar per setting, with its 95% interval."""
     plt = pyplot()
@@ -192,11 +205,17 @@ def write_per_user_report(run: PerUserRun, header: dict[str, Any]) -> Path:
     lines += ["", "## The Refiner's cost", "", refiner_table(run), "", "## Guidelines learned", ""]
     for name, learned in run.learned.items():
         lines.append(f"- **{name}**: " + ("; ".join(learned.guidelines) or "(none)"))
+    if run.retire:
+        lines += ["", "## Guideline hygiene", "", "Each rule against its set less that rule "
+                  "on the test split (paired by conversation); a rule without a gain above "
+                  f"{100 * run.min_gain:+.1f} points is retired as a new version.", "",
+                  hygiene_table(run)]  # fmt: skip
     path = run.out_dir / "per_user.md"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     data = {"header": header, "train_tasks": [t.task_id for t in run.train],
             "test_tasks": [t.task_id for t in run.test],
             "personas": [asdict(r) for r in rows],
-            "learned": {k: v.to_json() for k, v in run.learned.items()}}  # fmt: skip
+            "learned": {k: v.to_json() for k, v in run.learned.items()},
+            "hygiene": {k: [asdict(v) for v in vs] for k, vs in run.hygiene.items()}}  # fmt: skip
     (run.out_dir / "per_user.json").write_text(json.dumps(data, indent=1) + "\n", "utf-8")
     return path

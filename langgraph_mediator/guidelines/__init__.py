@@ -3,14 +3,23 @@
 * :mod:`.store`: the set in force and every version of it, under
   ``("guidelines", user_id)`` in any LangGraph Store; rollback included;
 * :mod:`.validation`: the validator every proposed rule must pass, so a
-  poisoned trajectory cannot plant an instruction.
+  poisoned trajectory cannot plant an instruction;
+* :mod:`.retirement`: a rule that does not help its user on held-out
+  conversations is retired, as a new version that says why.
 
 The mediator graph reads them at the start of each turn; the refiner graph
 writes them.
 """
 
+from langgraph_mediator.guidelines.retirement import (
+    ConversationKey,
+    RuleTrial,
+    retire_guidelines,
+    retirement_reason,
+)
 from langgraph_mediator.guidelines.store import (
     GuidelineVersion,
+    RetiredGuideline,
     current_version,
     guidelines_namespace,
     list_versions,
@@ -24,7 +33,12 @@ from langgraph_mediator.guidelines.store import (
 from langgraph_mediator.guidelines.validation import guideline_problem, trajectory_facts
 
 __all__ = [
+    "ConversationKey",
     "GuidelineVersion",
+    "RetiredGuideline",
+    "RuleTrial",
+    "retire_guidelines",
+    "retirement_reason",
     "current_version",
     "guideline_problem",
     "trajectory_facts",

@@ -15,7 +15,7 @@ rules never reach another user's Mediator. Works with any BaseStore
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import TypedDict
+from typing import NotRequired, TypedDict
 
 from langgraph.store.base import BaseStore
 
@@ -26,6 +26,14 @@ CURRENT_KEY = "current"
 VERSIONS = "versions"
 
 
+class RetiredGuideline(TypedDict):
+    """A rule taken out of a user's set, and why (see :mod:`.retirement`)."""
+
+    id: str
+    text: str
+    reason: str
+
+
 class GuidelineVersion(TypedDict):
     """One stored version of a user's guideline set."""
 
@@ -33,6 +41,8 @@ class GuidelineVersion(TypedDict):
     guidelines: list[Guideline]
     created_at: str
     source: str
+    retired: NotRequired[list[RetiredGuideline]]
+    """The rules this version took out of the one before it, with the reasons."""
 
 
 def _label(user_id: str) -> str:
@@ -74,7 +84,12 @@ async def load_guidelines(store: BaseStore | None, user_id: str) -> list[str]:
 
 
 async def save_guidelines(
-    store: BaseStore, user_id: str, guidelines: list[Guideline], *, source: str
+    store: BaseStore,
+    user_id: str,
+    guidelines: list[Guideline],
+    *,
+    source: str,
+    retired: list[RetiredGuideline] | None = None,
 ) -> GuidelineVersion:
     """Write ``guidelines`` as the user's next version and make it current."""
     current = await current_version(store, user_id)
@@ -84,6 +99,8 @@ async def save_guidelines(
         created_at=now_iso(),
         source=source,
     )
+    if retired:
+        version["retired"] = retired
     await store.aput(versions_namespace(user_id), f"{version['version']:06d}", dict(version))
     await store.aput(guidelines_namespace(user_id), CURRENT_KEY, dict(version))
     return version

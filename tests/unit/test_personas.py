@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from fakes import scripted, tool_reply
 
 from langgraph_mediator.core.facts import extract_facts
 from langgraph_mediator.evals.datasets import CORRECTIONS_TASKS
@@ -14,8 +15,8 @@ from langgraph_mediator.evals.per_user import (
     POOLED_USER,
     guideline_user,
 )
-from langgraph_mediator.evals.personas import DROPS_UNITS, PERSONAS, parse_personas
-from langgraph_mediator.evals.simulator import RuleBasedSimulator
+from langgraph_mediator.evals.personas import DROPS_UNITS, NEUTRAL, PERSONAS, parse_personas
+from langgraph_mediator.evals.simulator import LLMSimulator, RuleBasedSimulator
 from langgraph_mediator.evals.tasks import load_tasks
 
 TASKS = load_tasks([CORRECTIONS_TASKS])
@@ -76,3 +77,17 @@ def test_an_unknown_persona_is_named_with_the_valid_ones() -> None:
     with pytest.raises(ValueError, match="bare-values"):
         parse_personas("shouty")
     assert len(parse_personas("all")) == 6
+
+
+async def test_the_llm_simulator_is_told_its_personas_habit_and_the_neutral_one_is_not() -> None:
+    task = TASKS[0]
+    persona = PERSONAS["bare-values"]
+    prompts = []
+    for speaker in (persona, NEUTRAL):
+        shard = persona.say(task, 1, [0]) if speaker is persona else task.shards[1]
+        model = scripted(tool_reply("Rephrasing", {"message": shard}))
+        turn = await LLMSimulator(model, persona=speaker).respond(task, [0], "Noted.", said=1)
+        assert turn is not None and turn.text == shard
+        prompts.append(str(model.seen[0][0].content))
+    assert f"You have a habit, keep it: you {persona.habit}." in prompts[0]
+    assert "You have a habit" not in prompts[1]
