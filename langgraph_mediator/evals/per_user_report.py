@@ -148,9 +148,12 @@ def refiner_table(run: PerUserRun) -> str:
         count = len(learned.guidelines)
         per = f"{learned.calls / count:.1f} | {tokens / count:.0f}" if count else "- | -"
         error = (learned.error or "").replace("|", "/")[:120]
+        # A Refiner that stopped took its usage records with it: unknown, not zero.
+        cost = "- | -" if learned.error else f"{learned.calls} | {tokens}"
         lines.append(f"| {name} | {learned.trajectories} | {count} | {learned.rejected} | "
-                     f"{learned.calls} | {tokens} | {per} | {error} |")  # fmt: skip
-    return "\n".join([head, *lines])
+                     f"{cost} | {per} | {error} |")  # fmt: skip
+    note = "\n\nA Refiner that stopped (error) is not costed: its calls were lost with it."
+    return "\n".join([head, *lines]) + (note if any(v.error for v in run.learned.values()) else "")
 
 
 def hygiene_table(run: PerUserRun) -> str:

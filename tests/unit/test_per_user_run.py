@@ -52,6 +52,9 @@ async def test_each_setting_reads_its_users_guidelines_and_the_report_is_written
     assert sum("Rule of" in s for s in systems) == sum(len(r.turns) for r in guided)
     path = write_per_user_report(run, {"run": "u"})
     assert "| bare-values |" in path.read_text()
+    # A stopped Refiner's cost is unknown, not zero.
+    report = path.read_text()
+    assert "is not costed" in report and "| 3 | 0 | 0 | - | - | - | - |" in report
     data = json.loads((tmp_path / "per_user.json").read_text())
     assert [p["persona"] for p in data["personas"]] == ["bare-values", "drops-units"]
     assert (tmp_path / "per_user.png").exists()
