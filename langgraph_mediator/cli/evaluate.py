@@ -43,7 +43,7 @@ from langgraph_mediator.evals.simulator import LLMSimulator, RuleBasedSimulator
 from langgraph_mediator.evals.tasks import ShardedTask, load_tasks
 from langgraph_mediator.models import abuild_chat_model
 from langgraph_mediator.persistence import default_results_dir, open_persistence
-from langgraph_mediator.state import MediatorContext
+from langgraph_mediator.state import MediatorContext, RefinerContext
 from langgraph_mediator.text import redact_secrets
 
 DEFAULT_TASKS = AUTHORED_TASKS
@@ -201,6 +201,8 @@ class Prepared:
     """The Assistant model's name."""
     endpoint: str
     """``--base-url`` or ``"embedded"``."""
+    refiner: Any
+    """The Refiner's model, behind the response cache too (a rerun repeats no Refiner call)."""
 
 
 @asynccontextmanager
@@ -212,7 +214,10 @@ async def prepared(args: argparse.Namespace) -> AsyncIterator[Prepared]:
         env = await build_environment(args, cache, store)
         env.checkpointer = persistence.checkpointer if args.db else None
         model = str(getattr(env.assistant, "model_name", "model"))
-        yield Prepared(env, cache, model, env.context.base_url or "embedded")
+        refining = RefinerContext.from_runtime(env.context)
+        refiner = await abuild_chat_model(refining, refining.refiner_model)
+        yield Prepared(env, cache, model, env.context.base_url or "embedded",
+                       refiner.model_copy(update={"cache": cache}))  # fmt: skip
 
 
 def progress_bars(console: Console, bench: Benchmark) -> Progress:
@@ -283,7 +288,7 @@ async def run_eval(args: argparse.Namespace, console: Console) -> int:
             f"{escape(str(bench.out_dir))}"
         )
         with progress_bars(console, bench):
-            await bench.run()
+            await bench.run(ready.refiner)
         if bench.unreachable is not None:
             console.print(f"[bold red]error:[/] {escape(unreachable_message(bench, endpoint))}")
             return EXIT_ERROR
@@ -327,7 +332,7 @@ async def run_personas(args: argparse.Namespace, console: Console) -> int:
             f"({len(run.train)} train, {len(run.test)} test) x {args.runs} runs · model "
             f"{escape(model)} · results in {escape(str(run.out_dir))}"
         )
-        await run.run()
+        await run.run(ready.refiner)
     if run.unreachable is not None:
         console.print(f"[bold red]error:[/] {escape(run.unreachable)}")
         return EXIT_ERROR
