@@ -101,19 +101,24 @@ def assistant_answer(messages: list[BaseMessage]) -> str:
     return "10 cans." if "the answer is 10" in str(messages[-1].content) else "7 cans."
 
 
+async def played(store: InMemoryStore, out: Path, **options: Any) -> PerUserRun:
+    """bare-values and drops-units over 8 tasks; every Refiner fails, so the sets stay as put."""
+    env = env_with(ByPrompt(choose=assistant_answer, messages=iter([]), seen=[]),
+                   ByPrompt(choose=mediator_reading, messages=iter([]), seen=[]),
+                   store=store)  # fmt: skip
+    run = PerUserRun(env=env, tasks=[task(task_id=f"t{i}") for i in range(8)],
+                     personas=[PERSONAS["bare-values"], PERSONAS["drops-units"]], runs=1,
+                     out_dir=out, run_name="u", concurrency=1, **options)  # fmt: skip
+    await run.run(ScriptedChatModel(messages=itertools.cycle(["not a tool call"]), seen=[]))
+    return run
+
+
 async def test_the_per_user_run_retires_a_rule_that_changes_nothing(tmp_path: Path) -> None:
     store = InMemoryStore()
     keeps, single = PERSONAS["bare-values"], PERSONAS["drops-units"]
     await put_guidelines(store, keeps.user_id, [HELPS, IDLE])
     await put_guidelines(store, single.user_id, [IDLE])
-    env = env_with(ByPrompt(choose=assistant_answer, messages=iter([]), seen=[]),
-                   ByPrompt(choose=mediator_reading, messages=iter([]), seen=[]),
-                   store=store)  # fmt: skip
-    run = PerUserRun(env=env, tasks=[task(task_id=f"t{i}") for i in range(8)],
-                     personas=[keeps, single], runs=1, out_dir=tmp_path, run_name="u",
-                     concurrency=1)  # fmt: skip
-    refiner = ScriptedChatModel(messages=itertools.cycle(["not a tool call"]), seen=[])
-    await run.run(refiner_model=refiner)
+    run = await played(store, tmp_path)
     # G1 carries the answer: the set without it fails; G2 changes nothing: retired.
     assert [(v.guideline_id, v.gain, bool(v.retired)) for v in run.hygiene[keeps.name]] == [
         ("G1", 1.0, False), ("G2", 0.0, True)
@@ -137,13 +142,7 @@ async def test_the_per_user_run_retires_a_rule_that_changes_nothing(tmp_path: Pa
 
 async def test_without_retire_every_rule_stays(tmp_path: Path) -> None:
     store = InMemoryStore()
-    persona, other = PERSONAS["bare-values"], PERSONAS["drops-units"]
+    persona = PERSONAS["bare-values"]
     await put_guidelines(store, persona.user_id, [IDLE])
-    env = env_with(ByPrompt(choose=assistant_answer, messages=iter([]), seen=[]),
-                   ByPrompt(choose=mediator_reading, messages=iter([]), seen=[]),
-                   store=store)  # fmt: skip
-    run = PerUserRun(env=env, tasks=[task(task_id=f"t{i}") for i in range(8)],
-                     personas=[persona, other], runs=1, out_dir=tmp_path, run_name="u",
-                     concurrency=1, retire=False)  # fmt: skip
-    await run.run(refiner_model=ScriptedChatModel(messages=itertools.cycle(["x"]), seen=[]))
+    run = await played(store, tmp_path, retire=False)
     assert run.hygiene == {} and await load_guidelines(store, persona.user_id) == [IDLE]
