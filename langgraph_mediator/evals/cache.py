@@ -4,7 +4,8 @@ It is a LangChain :class:`~langchain_core.caches.BaseCache`: pass it as a chat
 model's ``cache=``. The key is the exact request (messages, model, parameters,
 tools) plus the evaluation's run index, set per conversation with
 :func:`cache_scope`: the N runs of a task at temperature > 0 stay N different
-samples, and each of them is replayed on a rerun.
+samples, and each of them is replayed on a rerun. The embedded server's base
+URL is keyed as ``embedded``: it listens on a free port chosen per process.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from typing import Any
 
 from langchain_core.caches import RETURN_VAL_TYPE, BaseCache
 from langchain_core.load import dumps, loads
+
+from langgraph_mediator.models.local_server import embedded_base_url
 
 _scope: ContextVar[str] = ContextVar("mediator_eval_cache_scope", default="")
 
@@ -50,6 +53,10 @@ class ResponseCache(BaseCache):
 
     @staticmethod
     def _key(prompt: str, llm_string: str) -> str:
+        # The embedded server's port changes with every process; its model does not.
+        embedded = embedded_base_url()
+        if embedded:
+            llm_string = llm_string.replace(embedded, "embedded")
         raw = "\x1f".join((_scope.get(), llm_string, prompt))
         return hashlib.sha256(raw.encode("utf-8")).hexdigest()
 

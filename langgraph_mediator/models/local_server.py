@@ -200,3 +200,8 @@ def ensure_local_server() -> LocalModelServer:
 def local_server_running() -> bool:
     """Whether this process has already started its embedded server."""
     return _server is not None and _server.running
+
+
+def embedded_base_url() -> str | None:
+    """The base URL of this process's embedded server, if it has started one."""
+    return _server.base_url if _server is not None else None

@@ -11,6 +11,7 @@ import openai
 import pytest
 from fakes import UNUSED_ENDPOINT, FlakyModel, reading, scripted
 from langchain_core.messages import AIMessage, HumanMessage
+from langchain_core.outputs import ChatGeneration
 from langgraph.store.memory import InMemoryStore
 
 from langgraph_mediator.evals.benchmark import Benchmark, split_tasks
@@ -296,6 +297,25 @@ def test_the_response_cache_is_keyed_by_request_and_scope(tmp_path: Path) -> Non
     replay = scripted().model_copy(update={"cache": reopened})
     with cache_scope("run=1"):
         assert isinstance(replay.invoke("hi"), AIMessage) and reopened.hits == 1
+
+
+def test_the_embedded_servers_port_is_not_part_of_the_cache_key(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from langgraph_mediator.evals import cache as cache_module
+
+    cache = ResponseCache(tmp_path / "cache.sqlite")
+    generations: Any = [ChatGeneration(message=AIMessage("seven"))]
+    for port, other in ((41001, 41002), (41002, 41001)):
+        monkeypatch.setattr(
+            cache_module, "embedded_base_url", lambda p=port: f"http://127.0.0.1:{p}/v1"
+        )
+        if port == 41001:
+            cache.update("prompt", 'model "http://127.0.0.1:41001/v1"', generations)
+        # A later process's embedded server listens elsewhere: the same request still hits.
+        assert cache.lookup("prompt", f'model "http://127.0.0.1:{port}/v1"') is not None
+        # Another endpoint on another port is another model.
+        assert cache.lookup("prompt", f'model "http://127.0.0.1:{other}/v1"') is None
 
 
 def test_split_is_stable_and_disjoint() -> None:
