@@ -81,18 +81,20 @@ def reading(
     assumable: list[str] | None = None,
     material: list[str] | None = None,
     tokens: tuple[int, int] | None = None,
+    standing: list[str] | None = None,
+    answers: list[str] | None = None,
+    earlier_task: str = "",
 ) -> AIMessage:
-    """A scripted MediatorReading tool call."""
-    return tool_reply(
-        "MediatorReading",
-        {
-            "task_type": task_type, "goal": goal, "feedback": feedback,
-            "new_requirements": new or [], "changes": changes or [],
-            "missing_information": missing or [], "clarifying_question": question,
-            "assumable_details": assumable or [], "material": material or [],
-        },
-        tokens=tokens,
-    )  # fmt: skip
+    """A scripted MediatorReading tool call (the v3 fields only when given)."""
+    args: dict[str, Any] = {
+        "task_type": task_type, "goal": goal, "feedback": feedback,
+        "new_requirements": new or [], "changes": changes or [],
+        "missing_information": missing or [], "clarifying_question": question,
+        "assumable_details": assumable or [], "material": material or [],
+    }  # fmt: skip
+    v3 = {"standing": standing, "answers": answers, "earlier_task": earlier_task}
+    args |= {name: value for name, value in v3.items() if value}
+    return tool_reply("MediatorReading", args, tokens=tokens)
 
 
 def supersede(requirement_id: str, replacement: str, reason: str = "") -> dict[str, str]:

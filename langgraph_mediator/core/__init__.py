@@ -4,8 +4,10 @@
 * :mod:`.reading`: reading a turn (the structured call, the fallback, the safeguards);
 * :mod:`.policy`: when to ask, and what to ask;
 * :mod:`.ledger`: the requirement ledger (what the user asked for, what replaced what);
-* :mod:`.turn`: the thread's bookkeeping once a turn is read;
-* :mod:`.steps`: the steps (open the turn; ask, wait for more or instruct) every shell runs;
+* :mod:`.tasks`: the thread's tasks (which one a turn is about; the others' records);
+* :mod:`.turn`: the thread's bookkeeping once a turn is read, and once it is answered;
+* :mod:`.steps`: the steps (open the turn; ask, wait for more or instruct) every shell
+  runs, and :func:`~.steps.next_step`, the one decision between them;
 * :mod:`.instruction`: the explicit instruction, and what the Assistant is sent;
 * :mod:`.assistant`: handing that to any executor and counting its calls;
 * :mod:`.messages`: validating user text; fencing and masking live in
@@ -28,16 +30,21 @@ from langgraph_mediator.core.ledger import (
 from langgraph_mediator.core.messages import pending_user_text, text_of, validate_user_message
 from langgraph_mediator.core.policy import question_for, wants_clarification
 from langgraph_mediator.core.prompts import mediator_prompt
-from langgraph_mediator.core.reading import TurnReading, read_turn
+from langgraph_mediator.core.reading import TurnReading, read_message
 from langgraph_mediator.core.steps import (
     CONTINUE_REPLY,
     clarification_update,
     continuation_update,
     instruction_update,
-    is_continuation,
+    next_step,
     open_turn,
 )
-from langgraph_mediator.core.turn import add_calls, begin_turn, check_thread_owner
+from langgraph_mediator.core.turn import (
+    add_calls,
+    answer_update,
+    check_thread_owner,
+    opening_update,
+)
 from langgraph_mediator.text import comparison_key, fence, redact_secrets
 
 __all__ = [
@@ -48,7 +55,7 @@ __all__ = [
     "add_calls",
     "apply_reading",
     "assistant_messages",
-    "begin_turn",
+    "answer_update",
     "build_instruction",
     "check_thread_owner",
     "clarification_update",
@@ -58,13 +65,14 @@ __all__ = [
     "fence",
     "format_ledger",
     "instruction_update",
-    "is_continuation",
+    "next_step",
     "mediator_prompt",
     "open_turn",
+    "opening_update",
     "pending_user_text",
     "question_for",
     "read_as",
-    "read_turn",
+    "read_message",
     "record_reading",
     "redact_secrets",
     "run_assistant",

@@ -142,6 +142,20 @@ def _as_term(value: str) -> re.Pattern[str]:
     return re.compile(rf"(?<![\w]){re.escape(value)}(?![\w])", re.IGNORECASE)
 
 
+_CAPITALISED_RUN = re.compile(r"\b[A-Z][a-z]+(?:\s+(?:[A-Z][a-z]+|of|de|la))+\b")
+
+
+def _initialisms(text: str) -> set[str]:
+    """What the runs of capitalised words of ``text`` abbreviate to ("New York City": nyc, ny)."""
+    found: set[str] = set()
+    for run in _CAPITALISED_RUN.finditer(text):
+        initials = "".join(word[0] for word in run.group().split() if word[0].isupper())
+        for start in range(len(initials)):
+            for end in range(start + 2, min(len(initials), start + 5) + 1):
+                found.add(initials[start:end].lower())
+    return found
+
+
 class FactIndex:
     """One text's facts, ready for many :meth:`carries` questions."""
 
@@ -150,14 +164,23 @@ class FactIndex:
         self.text = text
         self.values = _values(text)
         self.numbers = {v for k, v in self.values if k == "number"}
+        self._initialisms: set[str] | None = None
 
     def carries(self, fact: Fact) -> bool:
-        """Whether the text states ``fact``: the same number, or the same words anywhere."""
+        """Whether the text states ``fact``: the same number, or the same words anywhere.
+
+        An abbreviation is carried by the words it abbreviates ("NYC" by "New
+        York City"), so a reading that spells it out loses nothing.
+        """
         if fact.kind == "number":
             return fact.value in self.numbers
-        return (fact.kind, fact.value) in self.values or bool(
-            _as_term(fact.value).search(self.text)
-        )
+        if (fact.kind, fact.value) in self.values or _as_term(fact.value).search(self.text):
+            return True
+        if fact.kind == "name" and fact.text.isupper():
+            if self._initialisms is None:
+                self._initialisms = _initialisms(self.text)
+            return fact.value in self._initialisms
+        return False
 
 
 def declared_fact(value: str) -> Fact:

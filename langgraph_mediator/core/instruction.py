@@ -15,57 +15,97 @@ from langgraph_mediator.state.context import AssistantInput
 from langgraph_mediator.state.mediator import Intent, Requirement
 
 MATERIAL_HEADER = "Material the user gave (verbatim; use it as given):"
-_MATERIAL_MARKER = re.compile(r"^----- (?:end of )?R\d+(?: \(turn \d+\))? -----$")
+STANDING_HEADER = "For the whole conversation (the user said these once; they apply too):"
+ANSWERS_HEADER = "Your earlier answers the user refers to (verbatim, as you gave them):"
+NEEDED_HEADER = (
+    "Needed but not given (do not invent values for these: answer in terms of them, "
+    "or say what the answer depends on):"
+)
+ASSUMABLE_HEADER = "Not given yet (state what you assume for each):"
+_MARKER = re.compile(r"^----- (?:end of )?([RA])\d+(?: \(turn \d+\))? -----$")
 _SCAFFOLD = (
     "Requirements (all of them apply",
     MATERIAL_HEADER,
-    "Not given yet (state what you assume",
+    STANDING_HEADER,
+    ANSWERS_HEADER,
+    NEEDED_HEADER,
+    ASSUMABLE_HEADER,
     "Give your complete answer to the task",
 )
 
 
 def instruction_content(instruction: str) -> str:
-    """The instruction less its own scaffolding (headings, material markers, list numbers).
+    """What the Mediator took from the user: the instruction less scaffolding and answers.
 
-    What remains is what the Mediator took from the user, for checks that ask
-    which facts an instruction states.
+    Headings, material markers and list markers are the instruction's own;
+    the Assistant's earlier answers it carries are the Assistant's words. What
+    remains is for checks that ask which of the user's facts it states.
     """
     kept = []
+    in_answer = False
     for line in instruction.splitlines():
-        if line.startswith(_SCAFFOLD) or _MATERIAL_MARKER.match(line):
+        marker = _MARKER.match(line)
+        if marker:
+            in_answer = marker.group(1) == "A" and not line.startswith("----- end of")
             continue
-        kept.append(line.removeprefix("Task: "))
+        if in_answer or line.startswith(_SCAFFOLD):
+            continue
+        kept.append(line.removeprefix("Task: ").removeprefix("- "))
     return "\n".join(kept)
 
 
-def build_instruction(intent: Intent, requirements: list[Requirement]) -> str:
-    """The explicit instruction: goal, requirements in force, material, then what is missing.
+def _verbatim(label: str, turn: int, text: str) -> list[str]:
+    return [f"----- {label} (turn {turn}) -----", text, f"----- end of {label} -----"]
 
-    Material (blocks of the user's messages the Mediator passed on) is given
-    whole, between markers that name its ledger id and turn, never summarised.
-    The "Not given yet" part lists the details the Mediator found missing but
-    did not ask for (budget spent, a policy that does not ask, details it
-    deemed assumable), so the Assistant states its assumption instead of
-    silently lacking them.
+
+def build_instruction(intent: Intent, requirements: list[Requirement]) -> str:
+    """The explicit instruction: goal, requirements, standing ones, verbatim texts, open details.
+
+    Material (blocks of the user's messages the Mediator passed on) and the
+    Assistant's earlier answers the user referred to are given whole, between
+    markers that name them and their turn, never summarised. What the user
+    said for the whole conversation has its own part, so it reads as holding
+    for every task. The details the Mediator found missing but did not ask
+    for (budget spent, a policy that does not ask, a question the user passed
+    over) are listed last: a blocking one as needed and not to be invented,
+    an assumable one as something to state an assumption for.
     """
     lines = [f"Task: {intent['goal'].strip()}"]
-    written = [r for r in requirements if r.get("kind") != "material"]
-    material = [r for r in requirements if r.get("kind") == "material"]
-    if written:
+    by_kind: dict[str, list[Requirement]] = {"requirement": [], "material": [], "answer": []}
+    standing = [r for r in requirements if r.get("scope") == "thread"]
+    for r in requirements:
+        if r not in standing or r.get("kind", "requirement") != "requirement":
+            by_kind[r.get("kind", "requirement")].append(r)
+    if by_kind["requirement"]:
         lines.append("Requirements (all of them apply; they are the user's latest word):")
-        lines.extend(f"{i}. {r['text'].strip()}" for i, r in enumerate(written, 1))
-    if material:
+        lines.extend(f"{i}. {r['text'].strip()}" for i, r in enumerate(by_kind["requirement"], 1))
+    if standing_texts := [r for r in standing if r.get("kind", "requirement") == "requirement"]:
+        lines.append(STANDING_HEADER)
+        lines.extend(f"- {r['text'].strip()}" for r in standing_texts)
+    if by_kind["material"]:
         lines.append(MATERIAL_HEADER)
-        for r in material:
-            lines.extend([f"----- {r['id']} (turn {r['turn']}) -----", r["text"],
-                          f"----- end of {r['id']} -----"])  # fmt: skip
-    missing = [*intent.get("missing_information", []), *intent.get("assumable_details", [])]
-    missing = list(dict.fromkeys(m.strip() for m in missing if m.strip()))
-    if missing:
-        lines.append("Not given yet (state what you assume for each, or ask the user):")
-        lines.extend(f"- {m}" for m in missing)
+        for r in by_kind["material"]:
+            lines.extend(_verbatim(r["id"], r["turn"], r["text"]))
+    if by_kind["answer"]:
+        lines.append(ANSWERS_HEADER)
+        for r in by_kind["answer"]:
+            turn = r.get("answer_turn", r["turn"])
+            lines.extend(_verbatim(f"A{turn}", turn, r["text"]))
+    lines.extend(_open_details(intent))
     lines.append("Give your complete answer to the task as now specified.")
     return "\n".join(lines)
+
+
+def _open_details(intent: Intent) -> list[str]:
+    """The instruction's last parts: details needed and not given, then assumable ones."""
+    needed = list(dict.fromkeys(m.strip() for m in intent.get("missing_information", [])))
+    needed = [m for m in needed if m]
+    assumable = [
+        a for a in dict.fromkeys(a.strip() for a in intent.get("assumable_details", []))
+        if a and a not in needed
+    ]  # fmt: skip
+    lines = [NEEDED_HEADER, *(f"- {m}" for m in needed)] if needed else []
+    return lines + ([ASSUMABLE_HEADER, *(f"- {a}" for a in assumable)] if assumable else [])
 
 
 def assistant_messages(

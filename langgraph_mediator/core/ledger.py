@@ -4,6 +4,12 @@ Pure functions over plain dicts (they live in checkpoints and in Studio's state
 panel). A correction supersedes exactly the requirements it names; a
 confirmation changes nothing; new information adds. :func:`record_reading` is
 the one place a turn's reading enters the ledger, whichever node ends the turn.
+
+Each entry has a scope: most hold for their task, and leave the live
+instruction when the thread moves to another task (they stay in the ledger, so
+going back to that task, or building on it, brings them back); what the user
+said for the whole thread (``scope="thread"``: a format, a persona, a fact
+about themselves) is in force in every task until withdrawn.
 """
 
 from __future__ import annotations
@@ -11,30 +17,57 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal, cast, get_args
+from typing import Any, Literal, get_args
 
 from langgraph_mediator.core.material import message_blocks
 from langgraph_mediator.core.messages import pending_user_text
 from langgraph_mediator.core.sources import source_of
 from langgraph_mediator.state.mediator import (
+    AnswerRecord,
     LedgerDelta,
     MediatorState,
     Requirement,
     RequirementKind,
+    RequirementScope,
 )
-from langgraph_mediator.state.reading import FeedbackKind, MediatorReading, RequirementChange
+from langgraph_mediator.state.reading import (
+    FeedbackKind,
+    MediatorReading,
+    RequirementChange,
+    reading_of,
+)
 from langgraph_mediator.text import comparison_key
 
 
 def active_requirements(ledger: Sequence[Requirement], task: int) -> list[Requirement]:
-    """The requirements of ``task`` still in force, in the order they were given."""
-    return [r for r in ledger if r["task"] == task and r["status"] == "active"]
+    """What is in force for ``task``, in the order it was given: the thread's and the task's."""
+    return [r for r in ledger if r["status"] == "active" and (r["task"] == task or is_standing(r))]
+
+
+def is_standing(requirement: Requirement) -> bool:
+    """Whether ``requirement`` holds for the whole thread (until withdrawn), not one task."""
+    return requirement.get("scope") == "thread"
 
 
 def in_force(ledger: Sequence[Requirement], task: int, text: str) -> bool:
-    """Whether ``text`` (compared normalised) is already a requirement of ``task`` in force."""
+    """Whether ``text`` (compared normalised) is already in force for ``task``."""
     key = comparison_key(text)
     return any(comparison_key(r["text"]) == key for r in active_requirements(ledger, task))
+
+
+ANSWER_LABEL = re.compile(r"^\s*A(\d{1,4})\s*$", re.IGNORECASE)
+
+
+def answer_label(turn: int) -> str:
+    """How the Mediator names the Assistant's answer of ``turn``: ``A<turn>``."""
+    return f"A{turn}"
+
+
+def answer_at(answers: Sequence[AnswerRecord], label: str) -> AnswerRecord | None:
+    """The answer ``label`` (``A4``) names, or ``None`` when there is no such answer."""
+    found = ANSWER_LABEL.match(label)
+    turn = int(found.group(1)) if found else -1
+    return next((a for a in answers if a["turn"] == turn), None)
 
 
 def apply_reading(
@@ -44,30 +77,42 @@ def apply_reading(
     turn: int,
     task: int,
     message: str = "",
+    answers: Sequence[AnswerRecord] = (),
+    builds_on: int | None = None,
 ) -> tuple[list[Requirement], LedgerDelta]:
     """Apply one turn's reading to the ledger of ``task``; return the new ledger and its delta.
 
-    ``task`` is the task number *after* the turn (callers bump it on ``new_task``).
-    Changes are applied whatever the feedback label (a model that names a
-    change under "new_information" still means it; :func:`settle_reading`
-    notes the disagreement), and only against active requirements of the
-    current task: an id the model invents is recorded as ignored rather than
-    guessed at. A confirmation or a continuation adds nothing.
+    ``task`` is the current task *after* the turn (the caller opens a new one
+    on ``new_task``, or goes back to an earlier one). A new task that builds
+    on an earlier one (``builds_on``) first carries over that task's
+    requirements in force. Changes are applied whatever the feedback label (a
+    model that names a change under "new_information" still means it;
+    :func:`settle_reading` notes the disagreement), and only against
+    requirements in force (a carried-over one may be named by its old id): an
+    id the model invents is recorded as ignored rather than guessed at. A
+    confirmation or a continuation adds nothing.
 
     ``message`` is the turn's user message: each requirement keeps the
     sentence of it that it was read from (``source``), and the blocks the
-    reading names as material enter the ledger verbatim (``kind="material"``).
+    reading names as material enter the ledger verbatim (``kind="material"``),
+    as do the earlier ``answers`` it names (``kind="answer"``). What the
+    reading says for the whole thread (``standing``) is in force in every task.
     """
     new_ledger: list[Requirement] = [dict(r) for r in ledger]  # type: ignore[misc]
     delta = LedgerDelta(
         feedback=reading.feedback, added=[], superseded=[], retracted=[], ignored=[]
     )
     entry = _Entry(new_ledger, delta, turn=turn, task=task, message=message)
+    if builds_on is not None and reading.feedback == "new_task":
+        _carry_over(entry, builds_on)
     _apply_changes(entry, reading.changes)
     if reading.feedback in ("confirmation", "continuation"):
         return new_ledger, delta
+    for text in reading.standing:
+        entry.add(text, scope="thread")
     for text in reading.new_requirements:
         entry.add(text)
+    _add_answers(entry, reading.answers, answers)
     wanted = set(reading.material)
     for block in message_blocks(message) if wanted else []:
         if block.label in wanted:
@@ -86,13 +131,19 @@ class _Entry:
     message: str
 
     def add(
-        self, text: str, *, after: Requirement | None = None, kind: RequirementKind = "requirement"
+        self,
+        text: str,
+        *,
+        after: Requirement | None = None,
+        kind: RequirementKind = "requirement",
+        scope: RequirementScope = "task",
+        **extra: Any,
     ) -> str | None:
         """Add ``text`` as a new active requirement unless it is empty or already in force.
 
         A replacement goes right after the requirement it replaces (``after``),
         so a corrected fact keeps its place in the instruction; anything else
-        is appended. Material is kept exactly as the user wrote it.
+        is appended. Material and answers are kept exactly as they were written.
         """
         if kind == "requirement":
             text = text.strip()
@@ -100,27 +151,56 @@ class _Entry:
             return None
         req_id = f"R{len(self.ledger) + 1}"
         added = Requirement(id=req_id, text=text, turn=self.turn, task=self.task, status="active")
-        if kind == "material":
-            added["kind"] = "material"
-        elif self.message.strip():
+        if kind != "requirement":
+            added["kind"] = kind
+        elif self.message.strip() and "copied_from" not in extra:
             added["source"] = source_of(text, self.message)
+        if scope == "thread":
+            added["scope"] = "thread"
+        added.update(extra)  # type: ignore[typeddict-item]
         position = self.ledger.index(after) + 1 if after is not None else len(self.ledger)
         self.ledger.insert(position, added)
         self.delta["added"].append(req_id)
         return req_id
 
 
+def _carry_over(entry: _Entry, earlier: int) -> None:
+    """Carry the task-only requirements in force of task ``earlier`` into the new task."""
+    for old in [r for r in entry.ledger if r["task"] == earlier and r["status"] == "active"]:
+        if is_standing(old):
+            continue  # in force in the new task already
+        extra: dict[str, Any] = {"copied_from": old["id"]}
+        extra |= {k: v for k, v in old.items() if k in ("source", "answer_turn")}
+        entry.add(old["text"], kind=old.get("kind", "requirement"), **extra)
+
+
+def _add_answers(entry: _Entry, labels: Sequence[str], answers: Sequence[AnswerRecord]) -> None:
+    """The earlier answers the reading names, verbatim; a label naming none is ignored."""
+    for label in dict.fromkeys(labels):
+        found = answer_at(answers, label)
+        if found is None:
+            entry.delta["ignored"].append(label)
+            continue
+        entry.add(found["text"], kind="answer", answer_turn=found["turn"])
+
+
 def _apply_changes(entry: _Entry, changes: Sequence[RequirementChange]) -> None:
-    """Supersede, refine or retract the active requirements the reading names (each once)."""
-    by_id = {r["id"]: r for r in active_requirements(entry.ledger, entry.task)}
+    """Supersede, refine or retract the requirements in force the reading names (each once)."""
+    in_force_now = active_requirements(entry.ledger, entry.task)
+    by_id = {r["id"]: r for r in in_force_now}
+    # A requirement carried over from an earlier task may be named by the id it had there.
+    aliases = {r.get("copied_from", ""): r for r in in_force_now}
+    by_id |= {old: r for old, r in aliases.items() if old and old not in by_id}
     for change in changes:
         target = by_id.pop(change.requirement_id.strip(), None)
         if target is None:
             entry.delta["ignored"].append(change.requirement_id)
             continue
+        by_id = {k: v for k, v in by_id.items() if v is not target}
         if change.action in ("supersede", "refine") and change.replacement.strip():
             target["status"] = "superseded"
-            target["superseded_by"] = entry.add(change.replacement, after=target)
+            scope: RequirementScope = "thread" if is_standing(target) else "task"
+            target["superseded_by"] = entry.add(change.replacement, after=target, scope=scope)
             entry.delta["superseded"].append(target["id"])
             target["change"] = change.action
         else:
@@ -153,20 +233,25 @@ def read_as(values: Mapping[str, Any]) -> tuple[FeedbackKind | Literal[""], str]
     ``values`` is the thread state at the end of the turn; a state with no
     reading (a turn the Mediator did not read) gives two empty strings.
     """
-    reading = values.get("reading") or {}
-    feedback = reading.get("feedback") if isinstance(reading, Mapping) else None
+    reading = reading_of(values)
+    feedback = reading.feedback if reading is not None else None
     change = describe_delta(values.get("ledger_delta"))
-    if isinstance(feedback, str) and feedback in get_args(FeedbackKind):
-        return cast(FeedbackKind, feedback), change
+    if feedback is not None and feedback in get_args(FeedbackKind):
+        return feedback, change
     return "", change
 
 
 def record_reading(state: MediatorState) -> dict[str, Any]:
     """The state update that applies the turn's stored reading to the thread's ledger."""
-    reading = MediatorReading.from_state(state.get("reading") or {})
+    reading = reading_of(state) or MediatorReading.model_construct(
+        task_type="", goal="", feedback="confirmation"
+    )
+    task = state["task_number"]
+    record = next((t for t in state.get("tasks", []) if t["number"] == task), None)
     ledger, delta = apply_reading(
-        state.get("ledger", []), reading, turn=state["turn"], task=state["task_number"],
-        message=pending_user_text(state.get("messages", [])),
+        state.get("ledger", []), reading, turn=state["turn"], task=task,
+        message=pending_user_text(state.get("messages", [])), answers=state.get("answers", []),
+        builds_on=record["builds_on"] if record and record["turn"] == state["turn"] else None,
     )  # fmt: skip
     return {"ledger": ledger, "ledger_delta": delta}
 

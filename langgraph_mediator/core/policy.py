@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import NamedTuple
 
+from langgraph_mediator.core.facts import extract_facts
 from langgraph_mediator.state.context import MediatorContext
 from langgraph_mediator.state.mediator import AskedQuestion
 from langgraph_mediator.state.reading import MediatorReading
@@ -28,10 +29,16 @@ def same_question(one: str, other: str) -> bool:
     They do when their content words are the same, or when they share at
     least two and those make up most of the shorter one ("the second
     triangle's base" and "the base of the second triangle"); "the unit" and
-    "the target unit" share one word and are different questions.
+    "the target unit" share one word and are different questions. Never when
+    they name different things: a name, number or identifier one holds and
+    the other lacks ("the Facebook lawsuit" is not "the Google lawsuit").
     """
     a, b = content_words(one), content_words(other)
     if not a or not b:
+        return False
+    if {(f.kind, f.value) for f in extract_facts(one)} != {
+        (f.kind, f.value) for f in extract_facts(other)
+    }:
         return False
     shared = len(a & b)
     return a == b or (shared >= 2 and shared / min(len(a), len(b)) >= SAME_QUESTION)

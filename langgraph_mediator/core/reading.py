@@ -1,6 +1,6 @@
 """Reading a turn: one structured Mediator call, a fallback, and the safeguards.
 
-:func:`read_turn` renders the prompt (:mod:`.prompts`), asks for a
+:func:`read_message` renders the prompt (:mod:`.prompts`), asks for a
 :class:`MediatorReading` (retrying malformed output once), falls back to
 passing the message through when the model fails twice, and holds the result
 to invariants a weak model may break. A turn never crashes on model output.
@@ -9,22 +9,26 @@ to invariants a weak model may break. A turn never crashes on model output.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage
 
-from langgraph_mediator.core.ledger import in_force
+from langgraph_mediator.core.ledger import active_requirements, answer_at
 from langgraph_mediator.core.material import evident_material, message_blocks
 from langgraph_mediator.core.prompts import mediator_prompt
-from langgraph_mediator.core.sources import dropped_facts
+from langgraph_mediator.core.sources import dropped_facts, sentences
+from langgraph_mediator.core.tasks import earlier_task, move_task, thread_tasks
 from langgraph_mediator.models import ask_structured
 from langgraph_mediator.state.context import MediatorContext, StructuredOutput
-from langgraph_mediator.state.mediator import MediatorState, ModelCall
+from langgraph_mediator.state.mediator import MediatorState, ModelCall, Requirement
 from langgraph_mediator.state.reading import MediatorReading
-from langgraph_mediator.text import is_acknowledgement
+from langgraph_mediator.text import comparison_key, is_acknowledgement
 
 UNCHANGING = ("confirmation", "continuation")
 """Feedback kinds that leave the ledger as it is (and so keep none of the message's words)."""
+QUESTION_CHARS = 600
+"""How far back from its end the last answer is searched for the question it ended on."""
 
 
 @dataclass(frozen=True)
@@ -56,7 +60,7 @@ async def ask_for_reading(
     return reading, calls, fallback
 
 
-async def read_turn(
+async def read_message(
     model: BaseChatModel,
     state: MediatorState,
     message: str,
@@ -78,28 +82,40 @@ def fallback_reading(state: MediatorState, message: str) -> MediatorReading:
     """Pass the message through: a new task's goal, or a requirement of the current one.
 
     Evident material (code, tables, long blocks) goes to the material channel
-    and the rest is kept as one requirement, unless it only acknowledges
-    ("ok"): that is a confirmation, never a requirement. Built with ``model_construct`` so
-    an oversized message is kept whole rather than cut to the bounds.
+    and the rest is kept verbatim as one requirement. A message that only
+    acknowledges ("yes", "ok") carries nothing of its own: it is kept as the
+    reply to the question it answers (the Mediator's open question, or the one
+    the Assistant's last answer ended on), and with no question open it is a
+    confirmation. Built with ``model_construct`` so an oversized message is
+    kept whole rather than cut to the bounds.
     """
     blocks = message_blocks(message)
     material = [b.label for b in blocks if b.evident]
     words = "\n\n".join(b.text for b in blocks if not b.evident)
     intent = state.get("intent")
-    feedback = "confirmation" if intent and is_acknowledgement(words) and not material else None
     if not intent:
         return MediatorReading.model_construct(
             task_type="general", goal=words or "Work with the material the user gave.",
-            feedback="new_task", new_requirements=[],
-            changes=[], missing_information=[], assumable_details=[], material=material,
-            clarifying_question="",
+            feedback="new_task", material=material,
         )  # fmt: skip
+    if is_acknowledgement(words) and not material:
+        question = open_question(state)
+        if question is None:
+            return MediatorReading.model_construct(task_type="", goal="", feedback="confirmation")
+        words = f'To the question "{question}" the user replied: {words.strip()}'
     return MediatorReading.model_construct(
-        task_type=intent["task_type"], goal=intent["goal"],
-        feedback=feedback or "new_information",
-        new_requirements=[words] if words and not feedback else [], changes=[],
-        missing_information=[], assumable_details=[], material=material, clarifying_question="",
+        task_type="", goal="", feedback="new_information",
+        new_requirements=[words] if words else [], material=material,
     )  # fmt: skip
+
+
+def open_question(state: MediatorState) -> str | None:
+    """The question the new message may answer: the Mediator's, else the last answer's own."""
+    pending = state.get("pending_question")
+    if pending:
+        return pending
+    last = sentences(state.get("last_answer", "")[-QUESTION_CHARS:])
+    return last[-1] if last and last[-1].endswith("?") else None
 
 
 def settle_reading(
@@ -108,17 +124,20 @@ def settle_reading(
     """Hold the reading to the invariants a weak model may break; say which were applied.
 
     The first message always starts a task; with ``single_task`` a later one
-    never does; a task type or goal left empty is the current one; evident
-    material is always passed on verbatim; a message that only acknowledges
-    ("ok") is never a requirement; and a turn that is not a confirmation or a
-    continuation never loses the user's words: a fact of the message that no
-    part of the reading carries is kept in the sentence that gave it, and a
-    reading that carries nothing (no requirement, change or material, nor the
-    goal of a task it starts) keeps the message itself.
+    never does (nor goes back to another); a task or answer label that names
+    nothing is dropped; a task type or goal left empty is the current one;
+    evident material is always passed on verbatim; a message that only
+    acknowledges ("ok") is never a requirement; and a turn that is not a
+    confirmation or a continuation never loses the user's words: a fact of the
+    message that nothing in force or in the reading carries is kept in the
+    sentence that gave it, and a reading that carries nothing (no requirement,
+    change, material or answer, nor the goal of a task it starts) keeps the
+    message itself.
     """
     notes: list[str] = []
     reading = _without_acknowledgements(reading, state, message, notes)
-    reading = _with_unchanged_goal(_settle_feedback(reading, state, context, notes), state)
+    reading = _settle_feedback(reading, state, context, notes)
+    reading = _with_unchanged_goal(_known_labels(reading, state, notes), state)
     blocks = message_blocks(message)
     material, added = evident_material(blocks, reading.material)
     if added:
@@ -141,7 +160,9 @@ def _without_acknowledgements(
         notes.append("an acknowledgement is not a requirement: left it out")
         reading = reading.model_copy(update={"new_requirements": kept})
     acknowledges = state.get("intent") and is_acknowledgement(message)
-    if acknowledges and reading.feedback not in UNCHANGING and not reading.changes:
+    # "yes" to a question may mean something: a reading that says what is kept as it is.
+    says = kept or reading.changes or reading.standing or reading.answers or reading.earlier_task
+    if acknowledges and reading.feedback not in UNCHANGING and not says:
         notes.append(f"the message only acknowledges: a confirmation, not {reading.feedback}")
         reading = reading.model_copy(update={"feedback": "confirmation", "new_requirements": []})
     return reading
@@ -151,25 +172,78 @@ def _settle_feedback(
     reading: MediatorReading, state: MediatorState, context: MediatorContext, notes: list[str]
 ) -> MediatorReading:
     has_task = bool(state.get("intent"))
-    if not has_task and reading.feedback != "new_task":
-        reading = reading.model_copy(update={"feedback": "new_task", "changes": []})
-        notes.append("first message of the thread: read as a new task")
-    elif has_task and reading.feedback == "new_task" and context.single_task:
-        reading = reading.model_copy(update={"feedback": "new_information"})
-        notes.append("single_task: a new-task reading mid-thread kept as new information")
+    if not has_task and (reading.feedback != "new_task" or reading.earlier_task):
+        if reading.feedback != "new_task":
+            notes.append("first message of the thread: read as a new task")
+        reading = reading.model_copy(
+            update={"feedback": "new_task", "changes": [], "earlier_task": ""}
+        )
+    elif (
+        has_task
+        and context.single_task
+        and (reading.feedback == "new_task" or reading.earlier_task)
+    ):
+        feedback = "new_information" if reading.feedback == "new_task" else reading.feedback
+        reading = reading.model_copy(update={"feedback": feedback, "earlier_task": ""})
+        notes.append("single_task: a new or earlier task mid-thread kept as this task")
     if reading.changes and reading.feedback != "correction":
         notes.append(f"the reading named changes under {reading.feedback!r}: applied them")
     return reading
 
 
+def _known_labels(
+    reading: MediatorReading, state: MediatorState, notes: list[str]
+) -> MediatorReading:
+    """Drop a task label or answer labels that name nothing the thread has."""
+    update: dict[str, Any] = {}
+    label = reading.earlier_task.strip()
+    if label and earlier_task(thread_tasks(state), label, state.get("task_number", 0)) is None:
+        notes.append(f"no earlier task {label[:5]!r}: the message stays with the current one")
+        update["earlier_task"] = ""
+    answers = state.get("answers", [])
+    known = [a for a in reading.answers if answer_at(answers, a) is not None]
+    if known != reading.answers:
+        unknown = [a[:5] for a in reading.answers if a not in known]
+        notes.append(f"no earlier answer {', '.join(unknown)}: left out")
+        update["answers"] = known
+    return reading.model_copy(update=update) if update else reading
+
+
 def _with_unchanged_goal(reading: MediatorReading, state: MediatorState) -> MediatorReading:
-    """Fill in the task type and goal a reading left empty, which means they are unchanged."""
-    intent = state.get("intent")
-    if intent is None or reading.feedback == "new_task":
+    """Fill in the task type and goal a reading left empty, which means they are unchanged.
+
+    Unchanged means the task's the message is about: the current one, or the
+    earlier one it goes back to.
+    """
+    if not state.get("intent") or reading.feedback == "new_task":
+        return reading
+    intent = move_task(state, reading, state.get("turn", 0) + 1).previous_intent
+    if intent is None:
         return reading
     unchanged = {"goal": intent["goal"], "task_type": intent["task_type"]}
     update = {name: kept for name, kept in unchanged.items() if not getattr(reading, name).strip()}
     return reading.model_copy(update=update) if update else reading
+
+
+def _in_force_after(state: MediatorState, reading: MediatorReading) -> list[Requirement]:
+    """What will be in force once the reading moved the thread to its task (before it adds)."""
+    move = move_task(state, reading, state.get("turn", 0) + 1)
+    ledger = state.get("ledger", [])
+    kept = active_requirements(ledger, move.number)
+    builds_on = move.tasks[-1]["builds_on"] if move.opened else None
+    return kept + (active_requirements(ledger, builds_on) if builds_on is not None else [])
+
+
+def _carriers(
+    reading: MediatorReading, state: MediatorState, in_force: list[Requirement]
+) -> list[str]:
+    """Every text that states a fact for the Assistant once the turn is recorded."""
+    answers = state.get("answers", [])
+    named = [a["text"] for label in reading.answers if (a := answer_at(answers, label))]
+    return [
+        reading.goal, *reading.new_requirements, *reading.standing,
+        *(c.replacement for c in reading.changes), *(r["text"] for r in in_force), *named,
+    ]  # fmt: skip
 
 
 def _keep_user_words(
@@ -178,18 +252,19 @@ def _keep_user_words(
     """Keep in the user's words what the reading lost (``words``: the message less its material)."""
     if not words.strip():
         return reading
-    task = state.get("task_number", 0) if reading.feedback != "new_task" else -1
-    known = [r["text"] for r in state.get("ledger", []) if r["task"] == task]
+    in_force = _in_force_after(state, reading)
     starts_task = not state.get("intent") or reading.feedback == "new_task"
-    carried = reading.new_requirements or reading.changes or reading.material
+    carried = (
+        reading.new_requirements or reading.standing or reading.changes or reading.material
+        or reading.answers
+    )  # fmt: skip
     if not (carried or (starts_task and reading.goal.strip())):
-        if in_force(state.get("ledger", []), task, words):
+        key = comparison_key(words)
+        if any(comparison_key(r["text"]) == key for r in in_force):
             return reading
         notes.append("the reading carried no requirement: kept the message verbatim")
         return reading.model_copy(update={"new_requirements": [words]})
-    carriers = [reading.goal, *reading.new_requirements, *known]
-    carriers += [c.replacement for c in reading.changes]
-    dropped = dropped_facts(words, carriers)
+    dropped = dropped_facts(words, _carriers(reading, state, in_force))
     kept = list(dict.fromkeys(sentence for _fact, sentence in dropped))
     if not kept:
         return reading

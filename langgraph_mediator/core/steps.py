@@ -9,8 +9,8 @@ there is one implementation of reading, ledger, policy and instruction.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
-from typing import Any
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, Literal
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage
@@ -20,12 +20,12 @@ from langgraph_mediator.core.instruction import build_instruction
 from langgraph_mediator.core.ledger import active_requirements, record_reading, refreshed_goal
 from langgraph_mediator.core.messages import pending_user_text, validate_user_message
 from langgraph_mediator.core.policy import question_for
-from langgraph_mediator.core.reading import read_turn
-from langgraph_mediator.core.turn import begin_turn, task_questions
+from langgraph_mediator.core.reading import read_message
+from langgraph_mediator.core.turn import opening_update, task_questions
 from langgraph_mediator.guidelines import load_guidelines
 from langgraph_mediator.state.context import MediatorContext
 from langgraph_mediator.state.mediator import AskedQuestion, Intent, MediatorState
-from langgraph_mediator.state.reading import MediatorReading
+from langgraph_mediator.state.reading import reading_of
 
 ModelSource = Callable[[], Awaitable[BaseChatModel]]
 """How a step gets the Mediator's model: only once the message passed (it may start a server)."""
@@ -48,8 +48,8 @@ async def open_turn(
     )
     # Neither waits on the other: the store read runs while the model is built (or found).
     guidelines, mediator = await asyncio.gather(load_guidelines(store, context.user_id), model())
-    read = await read_turn(mediator, state, message, guidelines, context)
-    return begin_turn(state, read, message, context)
+    read = await read_message(mediator, state, message, guidelines, context)
+    return opening_update(state, read, message, context)
 
 
 def ledger_update(state: MediatorState) -> dict[str, Any]:
@@ -71,8 +71,8 @@ def clarification_update(state: MediatorState) -> dict[str, Any]:
     The question is the one the policy chose (:func:`~.policy.question_for`
     over the task's earlier questions); it joins ``questions`` with no reply yet.
     """
-    reading = MediatorReading.from_state(state.get("reading") or {})
-    chosen = question_for(reading, task_questions(state))
+    reading = reading_of(state)
+    chosen = question_for(reading, task_questions(state)) if reading else None
     if chosen is None:
         raise ValueError("clarification_update needs a question the task has not asked yet")
     asked = AskedQuestion(
@@ -104,9 +104,21 @@ def continuation_update(state: MediatorState) -> dict[str, Any]:
     }
 
 
-def is_continuation(state: MediatorState) -> bool:
-    """Whether the turn's reading says the user has more to tell before anything is done."""
-    return (state.get("reading") or {}).get("feedback") == "continuation"
+NextStep = Literal["clarify", "wait", "instruct"]
+"""What ends a read turn: a question, an acknowledgement that more is coming, or the Assistant."""
+
+
+def next_step(state: Mapping[str, Any]) -> NextStep:
+    """The one decision every shell follows once a turn is read (pure).
+
+    Ask when the turn is underspecified under the policy (``should_clarify``,
+    set when the turn was opened); wait when the user said more is coming;
+    otherwise write the instruction for the Assistant.
+    """
+    if state.get("should_clarify"):
+        return "clarify"
+    reading = reading_of(state)
+    return "wait" if reading is not None and reading.feedback == "continuation" else "instruct"
 
 
 def instruction_update(state: MediatorState) -> dict[str, Any]:

@@ -1,7 +1,9 @@
-"""The thread's bookkeeping when a turn has been read: turn and task numbers, budget, intent.
+"""The thread's bookkeeping around a turn: turn and task numbers, budget, intent, answers.
 
 Pure: from the state before the turn and the turn's settled reading, the state
-update that every later step of the turn works from.
+update that every later step of the turn works from (:func:`opening_update`);
+and, once the Assistant answered, the update that keeps its answer
+(:func:`answer_update`).
 """
 
 from __future__ import annotations
@@ -9,10 +11,12 @@ from __future__ import annotations
 from typing import Any
 
 from langgraph_mediator.core.policy import wants_clarification
-from langgraph_mediator.core.reading import TurnReading
+from langgraph_mediator.core.reading import UNCHANGING, TurnReading
+from langgraph_mediator.core.tasks import move_task, thread_tasks
 from langgraph_mediator.errors import ThreadOwnershipError
 from langgraph_mediator.state.context import MediatorContext
 from langgraph_mediator.state.mediator import (
+    AnswerRecord,
     AskedQuestion,
     Intent,
     MediatorState,
@@ -47,53 +51,79 @@ def replied(questions: list[AskedQuestion], message: str) -> list[AskedQuestion]
 
 
 def next_intent(previous: Intent | None, reading: MediatorReading, message: str) -> Intent:
-    """The intent after this turn: a confirmation or continuation keeps the goal, else refined."""
-    keeps_goal = reading.feedback in ("confirmation", "continuation")
-    if previous is not None and (keeps_goal or not reading.goal.strip()):
+    """The intent after this turn: the goal refined, or kept when the reading leaves it empty.
+
+    A confirmation or a continuation changes nothing, so the details still open
+    stay open; any other reading lists the details open after the message.
+    """
+    unchanged = reading.feedback in UNCHANGING
+    if previous is not None and (unchanged or not reading.goal.strip()):
         goal = previous["goal"]
     else:
         goal = reading.goal.strip() or message
+    if previous is not None and unchanged:
+        missing = list(previous["missing_information"])
+        assumable = list(previous.get("assumable_details", []))
+    else:
+        missing, assumable = list(reading.missing_information), list(reading.assumable_details)
     return Intent(
         task_type=reading.task_type.strip() or (previous["task_type"] if previous else "general"),
         goal=goal,
-        missing_information=list(reading.missing_information),
-        assumable_details=list(reading.assumable_details),
+        missing_information=missing,
+        assumable_details=assumable,
     )
 
 
-def begin_turn(
+def opening_update(
     state: MediatorState, read: TurnReading, message: str, context: MediatorContext
 ) -> dict[str, Any]:
-    """The state update that opens a turn.
+    """The state update that opens a turn, once its message is read (pure).
 
-    Counts the turn (and the task, on ``new_task``, which also resets the
-    question budget), records the message as the reply to an open question,
-    stores the reading and the new intent, decides whether to ask (never on a
-    fallback: a question about a message the Mediator could not read would be
-    noise; never a question asked before), and starts the turn's usage record.
+    Counts the turn and moves to the task the reading names (a new one, which
+    also resets the question budget, or an earlier one gone back to), records
+    the message as the reply to an open question, stores the reading and the
+    new intent, decides whether to ask (never on a fallback: a question about
+    a message the Mediator could not read would be noise; never a question
+    asked before), and starts the turn's usage record.
     """
     reading = read.reading
-    new_task = reading.feedback == "new_task"
-    asked = 0 if new_task else state.get("questions_asked", 0)
     turn = state.get("turn", 0) + 1
+    move = move_task(state, reading, turn)
     questions = replied(state.get("questions", []), message)
-    open_questions = [] if new_task else task_questions({**state, "questions": questions})
+    moved = {**state, "questions": questions, "task_number": move.number}
+    open_questions = [] if move.opened else task_questions(moved)  # type: ignore[arg-type]
+    same_task = move.number == state.get("task_number", 0) and not move.opened
+    asked = state.get("questions_asked", 0) if same_task else len(open_questions)
     should_clarify = read.fallback is None and wants_clarification(
         context, reading, asked, open_questions
     )
+    intent = next_intent(move.previous_intent, reading, message)
+    tasks = [{**t, "intent": intent} if t["number"] == move.number else t for t in move.tasks]
     return {
         "user_id": context.user_id,
         "turn": turn,
-        "task_number": state.get("task_number", 0) + int(new_task),
+        "task_number": move.number,
+        "tasks": tasks,
         "questions_asked": asked,
         "reading": reading.model_dump(),
-        "intent": next_intent(state.get("intent"), reading, message),
+        "intent": intent,
         "should_clarify": should_clarify,
         "pending_question": None,
         "questions": questions,
         "mediator_notes": read.notes,
         "turn_usage": TurnUsage(turn=turn, calls=read.calls, fallback=read.fallback),
     }
+
+
+def answer_update(state: MediatorState, answer: str) -> dict[str, Any]:
+    """The state update that keeps the Assistant's answer: verbatim, by turn, its task answered."""
+    turn, task = state.get("turn", 0), state.get("task_number", 0)
+    tasks = [
+        {**t, "answered_turn": turn} if t["number"] == task else t for t in thread_tasks(state)
+    ]
+    record = AnswerRecord(turn=turn, task=task, text=answer)
+    kept = [a for a in state.get("answers", []) if a["turn"] != turn]
+    return {"last_answer": answer, "answers": [*kept, record], "tasks": tasks}
 
 
 def add_calls(usage: TurnUsage | None, turn: int, calls: list[ModelCall]) -> TurnUsage:

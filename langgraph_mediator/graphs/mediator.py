@@ -20,7 +20,7 @@ from langgraph.graph import END, START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.store.base import BaseStore
 
-from langgraph_mediator.core import Executor, is_continuation
+from langgraph_mediator.core import Executor, next_step
 from langgraph_mediator.nodes.mediator import (
     clarify,
     classify_feedback,
@@ -35,9 +35,12 @@ def route_after_intent(
     state: MediatorState,
 ) -> Literal["clarify", "wait_for_more", "classify_feedback"]:
     """Ask when the turn is underspecified under the policy; wait when more is coming."""
-    if state.get("should_clarify"):
-        return "clarify"
-    return "wait_for_more" if is_continuation(state) else "classify_feedback"
+    return _NODE_OF_STEP[next_step(state)]
+
+
+_NODE_OF_STEP: dict[str, Literal["clarify", "wait_for_more", "classify_feedback"]] = {
+    "clarify": "clarify", "wait": "wait_for_more", "instruct": "classify_feedback",
+}  # fmt: skip
 
 
 def route_after_clarify(state: MediatorState) -> Literal["detect_intent", "__end__"]:

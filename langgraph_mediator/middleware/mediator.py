@@ -9,7 +9,8 @@
 * ``wrap_model_call`` (every model call of the run): the agent's model gets
   the instruction instead of the raw, fragmentary history, followed by this
   run's own tool calls and results, so tool loops work as before.
-* ``after_agent``: the run's last answer is kept for the next turn's reading.
+* ``after_agent``: the run's answer is kept, verbatim by turn, for later turns to read
+  and refer to.
 
 The ledger, intent, reading, instruction and usage live in the agent's state
 (:class:`MediatorAgentState`), so they are checkpointed with the thread and
@@ -35,12 +36,13 @@ from langchain_core.tools import BaseTool
 from langgraph.runtime import Runtime
 
 from langgraph_mediator.core import (
+    answer_update,
     assistant_messages,
     check_thread_owner,
     clarification_update,
     continuation_update,
     instruction_update,
-    is_continuation,
+    next_step,
     open_turn,
     text_of,
 )
@@ -145,12 +147,13 @@ class MediatorMiddleware(AgentMiddleware[MediatorAgentState, Any, Any]):
             return self.mediator_model or await abuild_chat_model(settings, settings.mediator_model)
 
         opened = await open_turn(state, model, settings, runtime.store)
-        turn: dict[str, Any] = {**state, **opened}
-        if opened["should_clarify"]:
-            return {**opened, **clarification_update(turn), "jump_to": "end"}  # type: ignore[arg-type]
-        if is_continuation(turn):  # type: ignore[arg-type]
-            return {**opened, **continuation_update(turn), "jump_to": "end"}  # type: ignore[arg-type]
-        return {**opened, **instruction_update(turn)}  # type: ignore[arg-type]
+        turn: Any = {**state, **opened}
+        step = next_step(turn)
+        if step == "clarify":
+            return {**opened, **clarification_update(turn), "jump_to": "end"}
+        if step == "wait":
+            return {**opened, **continuation_update(turn), "jump_to": "end"}
+        return {**opened, **instruction_update(turn)}
 
     async def awrap_model_call(
         self,
@@ -175,5 +178,5 @@ class MediatorMiddleware(AgentMiddleware[MediatorAgentState, Any, Any]):
         """Keep the run's answer: the next turn is read against it."""
         messages = state.get("messages", [])
         if messages and isinstance(messages[-1], AIMessage) and messages[-1].name != "mediator":
-            return {"last_answer": text_of(messages[-1])}
+            return answer_update(state, text_of(messages[-1]))
         return None

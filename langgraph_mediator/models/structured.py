@@ -23,11 +23,11 @@ from __future__ import annotations
 
 import json
 import time
-from functools import cache
+from functools import cache, partial
 from typing import Any, Literal, TypeVar
 
 from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import AIMessage, BaseMessage, SystemMessage
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 from langchain_core.runnables import Runnable
 from langchain_core.utils.function_calling import convert_to_openai_function
 from langchain_openai import ChatOpenAI
@@ -40,6 +40,7 @@ from langgraph_mediator.models.endpoint import guarded_call
 from langgraph_mediator.models.usage import call_record
 from langgraph_mediator.state.context import StructuredOutput
 from langgraph_mediator.state.mediator import ModelCall
+from langgraph_mediator.text import fence
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -143,6 +144,14 @@ def parse_schema_call(message: BaseMessage, schema: type[M]) -> tuple[M | None, 
     return None, "no structured output in the reply"
 
 
+def refusal_note(schema: type[BaseModel], error: str) -> HumanMessage:
+    """What a retry adds to the prompt: the last reply was refused, and why (fenced)."""
+    return HumanMessage(
+        f"Your last reply was refused: {fence(error)}. Reply again with the whole "
+        f"{schema.__name__}, correcting that."
+    )
+
+
 def unstreamed(model: BaseChatModel) -> BaseChatModel:
     """``model`` asked for whole replies even inside a streamed graph run.
 
@@ -165,6 +174,8 @@ async def ask_structured(
 ) -> tuple[M | None, list[ModelCall], str]:
     """Ask for ``schema`` in ``mode``; retry malformed output up to ``attempts`` calls.
 
+    A retry tells the model its last reply was refused, and why, so a refusal
+    it can fix (a misspelt field, a change without its replacement) is fixed.
     Returns the parsed object (``None`` when every attempt was malformed), one
     usage record per call, and the last parsing error. Endpoint failures raise
     :class:`ModelEndpointError`. The call is tagged ``nostream`` so streamed
@@ -181,16 +192,12 @@ async def ask_structured(
     calls: list[ModelCall] = []
     error = ""
     for _attempt in range(attempts):
+        asked = [*prompt, refusal_note(schema, error)] if error else prompt
         began = time.perf_counter()
         try:
-            reply, seconds = await guarded_call(lambda: bound.ainvoke(prompt), base_url=base_url)
+            reply, seconds = await guarded_call(partial(bound.ainvoke, asked), base_url=base_url)
         except ModelEndpointError as exc:
-            if concrete == "tool_call":
-                raise
-            raise ModelEndpointError(
-                f"{exc} Structured output was asked for as {concrete}: if this endpoint "
-                "does not support it, set MEDIATOR_STRUCTURED_OUTPUT=tool_call."
-            ) from exc
+            raise _with_mode_hint(exc, concrete) from exc
         except ValueError as exc:  # pydantic's ValidationError too
             # The client could not build a message from the reply (tool arguments that
             # are JSON but not an object): as malformed as a reply that fails the schema.
@@ -203,3 +210,13 @@ async def ask_structured(
             return parsed, calls, ""
         error = error[:300]
     return None, calls, error
+
+
+def _with_mode_hint(exc: ModelEndpointError, mode: StructuredMode) -> ModelEndpointError:
+    """An endpoint failure, with the way out when a JSON mode may be what it refused."""
+    if mode == "tool_call":
+        return exc
+    return ModelEndpointError(
+        f"{exc} Structured output was asked for as {mode}: if this endpoint "
+        "does not support it, set MEDIATOR_STRUCTURED_OUTPUT=tool_call."
+    )

@@ -14,6 +14,7 @@ from langgraph_mediator.state.context import (
     StructuredOutput,
 )
 from langgraph_mediator.state.mediator import (
+    AnswerRecord,
     AskedQuestion,
     InputState,
     Intent,
@@ -22,12 +23,20 @@ from langgraph_mediator.state.mediator import (
     ModelCall,
     Requirement,
     RequirementKind,
+    RequirementScope,
     RequirementStatus,
+    TaskRecord,
     TurnUsage,
 )
-from langgraph_mediator.state.reading import FeedbackKind, MediatorReading, RequirementChange
+from langgraph_mediator.state.reading import (
+    FeedbackKind,
+    MediatorReading,
+    RequirementChange,
+    reading_of,
+)
 
 __all__ = [
+    "AnswerRecord",
     "AskedQuestion",
     "AssistantInput",
     "StructuredOutput",
@@ -46,6 +55,9 @@ __all__ = [
     "Requirement",
     "RequirementChange",
     "RequirementKind",
+    "RequirementScope",
     "RequirementStatus",
+    "TaskRecord",
     "TurnUsage",
+    "reading_of",
 ]

@@ -16,8 +16,11 @@ from typing_extensions import TypedDict
 from langgraph_mediator.state.reading import FeedbackKind
 
 RequirementStatus = Literal["active", "superseded", "retracted"]
-RequirementKind = Literal["requirement", "material"]
-"""A requirement the Mediator wrote, or material: a block of the user's message, verbatim."""
+RequirementKind = Literal["requirement", "material", "answer"]
+"""A requirement the Mediator wrote; material, a block of the user's message verbatim; or an
+answer, an earlier answer of the Assistant the user referred to, verbatim."""
+RequirementScope = Literal["task", "thread"]
+"""Whether a requirement holds for its task only, or for the whole thread until withdrawn."""
 
 
 class Requirement(TypedDict):
@@ -33,7 +36,13 @@ class Requirement(TypedDict):
     change: NotRequired[str]
     """How it stopped being in force: ``supersede``, ``refine`` or ``retract``."""
     kind: NotRequired[RequirementKind]
-    """Absent means ``requirement``; ``material`` holds the user's block verbatim in ``text``."""
+    """Absent means ``requirement``; ``material`` and ``answer`` hold their text verbatim."""
+    scope: NotRequired[RequirementScope]
+    """Absent means ``task``; ``thread`` stays in force in every task until withdrawn."""
+    answer_turn: NotRequired[int]
+    """For ``kind="answer"``: the turn whose answer ``text`` is."""
+    copied_from: NotRequired[str]
+    """The requirement of an earlier task this one carries over (a task that builds on it)."""
     source: NotRequired[str]
     """The user's own words it was read from (the sentence of their message), verbatim."""
 
@@ -57,6 +66,28 @@ class Intent(TypedDict):
     """Details that block the task and nobody has given."""
     assumable_details: NotRequired[list[str]]
     """Details nobody has given that the Assistant may assume (noted, never asked)."""
+
+
+class TaskRecord(TypedDict):
+    """One task of the thread: its request, and where it stands."""
+
+    number: int
+    intent: Intent
+    """Its goal, kind and open details: as opened, and as they were when the thread left it."""
+    turn: int
+    """The turn that opened it."""
+    answered_turn: int | None
+    """The latest turn the Assistant answered it (``None``: not answered yet)."""
+    builds_on: int | None
+    """The earlier task whose requirements it carried over, if any."""
+
+
+class AnswerRecord(TypedDict):
+    """One answer of the Assistant, verbatim, addressable as ``A<turn>``."""
+
+    turn: int
+    task: int
+    text: str
 
 
 class AskedQuestion(TypedDict):
@@ -114,4 +145,8 @@ class MediatorState(InputState):
     """Every question asked in the thread, with its reply: shown to the Mediator, never re-asked."""
     instruction: NotRequired[str]
     last_answer: NotRequired[str]
+    tasks: NotRequired[list[TaskRecord]]
+    """Every task of the thread, the answered ones included (a message may go back to one)."""
+    answers: NotRequired[list[AnswerRecord]]
+    """The Assistant's answers verbatim, by turn: what "the second draft" can point at."""
     turn_usage: NotRequired[TurnUsage]

@@ -7,7 +7,8 @@ no tool call at all, random text, and (so the retry path is fuzzed too) valid re
 Each turn gets two replies, the first call's and the retry's, and must end as
 ``detect_intent`` documents: a reply that validates is used; otherwise the retry is; when
 neither does, the turn falls back (``turn_usage.fallback`` records why), passes the user's
-message through, never asks, and the Assistant still answers. The ledger stays valid.
+message through (a bare "yes" mid-task with no question open is a confirmation, as
+documented), never asks, and the Assistant still answers. The ledger stays valid.
 
 The replies reach the graph two ways: through the scripted fake model, as ChatOpenAI would
 parse them (this is how malformed argument strings get in: the stub only sends JSON it
@@ -41,6 +42,7 @@ from pydantic import ValidationError
 from langgraph_mediator import MediatorContext, build_mediator_graph
 from langgraph_mediator.session import MediatorSession, TurnResult
 from langgraph_mediator.state import MediatorReading
+from langgraph_mediator.text import is_acknowledgement
 
 Record = Callable[..., None]
 
@@ -246,6 +248,7 @@ PINNED = [
              RawReply("empty")),
     Scenario("make it long", True, call("huge string", {**SETUP_READING, "goal": "g" * 100_000}),
              call("over the list cap", {**SETUP_READING, "new_requirements": ["r"] * 50})),
+    Scenario("yes", True, RawReply("empty"), RawReply("no tool call", content="Yes!")),
     Scenario("hello", True, call("wrong tool", SETUP_READING, tool="Answer"),
              call("valid", {**SETUP_READING, "feedback": "new_information"})),
 ]  # fmt: skip
@@ -314,12 +317,18 @@ def assert_turn_ended_as_documented(
         assert len(fallback) <= len(FALLBACK) + ERROR_CHARS, "the recorded note stays short"
         assert result.kind == "answer" and result.reply == ANSWER, "the Assistant still answers"
         assert not result.awaiting_answer and not state["should_clarify"]
-        assert normalised(scenario.message) in normalised(state["instruction"]), (
-            "the message is passed through"
-        )
-        assert state["task_number"] == 1 and state["reading"]["feedback"] == (
-            "new_information" if scenario.mid_task else "new_task"
-        )
+        if scenario.mid_task and is_acknowledgement(scenario.message):
+            # The documented rule: a bare "yes" answers the question open, and with none
+            # (the setup's answer asks nothing) it is a confirmation.
+            assert state["reading"]["feedback"] == "confirmation"
+        else:
+            assert normalised(scenario.message) in normalised(state["instruction"]), (
+                "the message is passed through"
+            )
+            assert state["reading"]["feedback"] == (
+                "new_information" if scenario.mid_task else "new_task"
+            )
+        assert state["task_number"] == 1
     else:
         assert fallback is None
         assert result.kind == "clarification" or result.reply == ANSWER

@@ -10,7 +10,13 @@ import pytest
 from fakes import UNUSED_ENDPOINT, reading, scripted, tool_reply
 
 from langgraph_mediator import MediatorContext, build_mediator_graph
-from langgraph_mediator.core import begin_turn, fence, mediator_prompt, read_turn, record_reading
+from langgraph_mediator.core import (
+    fence,
+    mediator_prompt,
+    opening_update,
+    read_message,
+    record_reading,
+)
 from langgraph_mediator.core.prompts import message_in_prompt
 from langgraph_mediator.errors import MediatorError
 from langgraph_mediator.evals import plotting
@@ -40,10 +46,10 @@ def test_a_plain_message_reads_back_unchanged() -> None:
     assert message_in_prompt(turn) == "Use 5 cans, not 4."
 
 
-async def test_begin_turn_counts_the_turn_keeps_the_task_and_spends_nothing() -> None:
+async def test_opening_update_counts_the_turn_keeps_the_task_and_spends_nothing() -> None:
     model = scripted(reading("new_information", new=["Output in Celsius."], missing=["x"]))
-    read = await read_turn(model, thread(), "in Celsius", [], CONTEXT)
-    update = begin_turn(thread(), read, "in Celsius", CONTEXT)
+    read = await read_message(model, thread(), "in Celsius", [], CONTEXT)
+    update = opening_update(thread(), read, "in Celsius", CONTEXT)
     assert (update["turn"], update["task_number"], update["questions_asked"]) == (2, 1, 1)
     assert update["should_clarify"] is True and update["pending_question"] is None
     assert update["turn_usage"]["turn"] == 2 and len(update["turn_usage"]["calls"]) == 1
@@ -51,9 +57,9 @@ async def test_begin_turn_counts_the_turn_keeps_the_task_and_spends_nothing() ->
 
 async def test_a_new_task_resets_the_question_budget() -> None:
     context = MediatorContext(base_url=UNUSED_ENDPOINT, single_task=False)
-    read = await read_turn(scripted(reading("new_task", new=["Sort a list."])), thread(),
+    read = await read_message(scripted(reading("new_task", new=["Sort a list."])), thread(),
                            "Now sort a list.", [], context)  # fmt: skip
-    update = begin_turn(thread(), read, "Now sort a list.", context)
+    update = opening_update(thread(), read, "Now sort a list.", context)
     assert (update["task_number"], update["questions_asked"]) == (2, 0)
 
 
@@ -62,8 +68,8 @@ async def test_the_ledger_takes_the_stored_reading_in_one_place() -> None:
         "requirement_id": "R1", "action": "supersede", "replacement": "The input is 25.",
     }]))  # fmt: skip
     state = thread()
-    read = await read_turn(model, state, "no, 25", [], CONTEXT)
-    state.update(begin_turn(state, read, "no, 25", CONTEXT))  # type: ignore[typeddict-item]
+    read = await read_message(model, state, "no, 25", [], CONTEXT)
+    state.update(opening_update(state, read, "no, 25", CONTEXT))  # type: ignore[typeddict-item]
     update = record_reading(state)
     assert [(r["id"], r["status"]) for r in update["ledger"]] == [
         ("R1", "superseded"), ("R2", "active"),
@@ -117,14 +123,16 @@ def test_results_and_the_database_default_outside_the_current_folder(
 
 def test_missing_details_not_asked_for_reach_the_assistant_as_not_given_yet() -> None:
     from langgraph_mediator.core import build_instruction
+    from langgraph_mediator.core.instruction import NEEDED_HEADER
 
     intent = Intent(task_type="math", goal="Compare two triangles.",
                     missing_information=["the second triangle's dimensions", " "])  # fmt: skip
     requirement = Requirement(id="R1", text="The first is 3-4-5.", turn=1, task=1, status="active")
     instruction = build_instruction(intent, [requirement])
-    assert "Not given yet (state what you assume for each, or ask the user):" in instruction
+    assert NEEDED_HEADER in instruction and "do not invent values" in NEEDED_HEADER
     assert "- the second triangle's dimensions" in instruction and "- \n" not in instruction
-    assert "Not given yet" not in build_instruction({**intent, "missing_information": []}, [])
+    assert "Not given yet" not in instruction, "a blocking detail never invites an assumption"
+    assert "not given" not in build_instruction({**intent, "missing_information": []}, [])
 
 
 async def test_a_spent_budget_executes_with_the_missing_detail_named() -> None:
@@ -203,7 +211,7 @@ async def test_a_new_task_read_without_a_goal_takes_the_message_as_its_goal() ->
     model = scripted(
         tool_reply("MediatorReading", {"task_type": "", "goal": "", "feedback": "new_task"})
     )
-    read = await read_turn(model, MediatorState(messages=[]), "Sort these words.", [], CONTEXT)
-    update = begin_turn(MediatorState(messages=[]), read, "Sort these words.", CONTEXT)
+    read = await read_message(model, MediatorState(messages=[]), "Sort these words.", [], CONTEXT)
+    update = opening_update(MediatorState(messages=[]), read, "Sort these words.", CONTEXT)
     assert update["intent"]["goal"] == "Sort these words."
     assert update["intent"]["task_type"] == "general"

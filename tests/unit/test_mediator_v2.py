@@ -55,7 +55,7 @@ async def test_a_question_the_user_passed_over_is_never_asked_again() -> None:
     assert second["messages"][-1].content == "an answer"
     assert f"- Q: {WIDTH_Q} Reply: (this message)" in chat.prompt()
     assert second["questions"][0]["reply"] == "give the answer in square cm"
-    assert "Not given yet" in second["instruction"] and missing[0] in second["instruction"]
+    assert "Needed but not given" in second["instruction"] and missing[0] in second["instruction"]
 
 
 async def test_the_turn_prompt_lists_every_question_asked_with_its_reply() -> None:

@@ -284,7 +284,10 @@ async def measure_first_token_embedded(
         server.stop()
 
 
-PROMPT_PARTS = ("system prompt", "guidelines", "ledger", "last answer", "user message", "the rest")
+PROMPT_PARTS = (
+    "system prompt", "guidelines", "ledger", "earlier answers", "last answer", "user message",
+    "the rest",
+)  # fmt: skip
 """The pieces of the Mediator's prompt :func:`prompt_parts` tells apart."""
 
 
@@ -306,8 +309,11 @@ def prompt_parts(prompt: Sequence[BaseMessage]) -> dict[str, int]:
     parts = {
         "system prompt": static,
         "guidelines": len(system) - static,
-        "ledger": len(_between(turn, "Requirements so far:\n", ["Questions the Mediator"])),
-        "last answer": len(_between(turn, "Last answer of the assistant: ",
+        "ledger": len(_between(turn, "Standing for the whole conversation:\n",
+                               ["Details still open:"])),
+        "earlier answers": len(_between(turn, "The assistant's earlier answers:\n",
+                                        ["Last answer of the assistant"])),
+        "last answer": len(_between(turn, "Last answer of the assistant",
                                     ["Blocks of the new", "NEW USER MESSAGE: "])),
         "user message": len(_between(turn, "NEW USER MESSAGE: ", [])),
     }  # fmt: skip

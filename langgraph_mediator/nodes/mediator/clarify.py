@@ -18,7 +18,7 @@ from langgraph.runtime import Runtime
 from langgraph.types import interrupt
 
 from langgraph_mediator.core import clarification_update, validate_user_message
-from langgraph_mediator.state import MediatorContext, MediatorState
+from langgraph_mediator.state import MediatorContext, MediatorState, reading_of
 
 
 def answer_text(resume: object) -> object:
@@ -39,10 +39,10 @@ async def clarify(state: MediatorState, runtime: Runtime[MediatorContext]) -> di
     update = clarification_update(state)
     if context.clarification_mode == "interrupt":
         # Everything above is pure, so re-running it when the run resumes is harmless.
-        reading = state.get("reading") or {}
+        reading = reading_of(state)
         resume = interrupt(
             {"question": update["pending_question"],
-             "missing_information": list(reading.get("missing_information", [])),
+             "missing_information": list(reading.missing_information) if reading else [],
              "turn": state["turn"]}
         )  # fmt: skip
         answer = validate_user_message(answer_text(resume), max_chars=context.max_message_chars)

@@ -1,6 +1,6 @@
 """detect_intent: read the new user message against what the thread holds.
 
-One structured Mediator call (:func:`langgraph_mediator.core.read_turn`) gives
+One structured Mediator call (:func:`langgraph_mediator.core.read_message`) gives
 the turn's :class:`~langgraph_mediator.state.MediatorReading`, which
 ``clarify`` and ``classify_feedback`` share, so the Mediator costs one model
 call per turn. Malformed output is retried once, then replaced by a recorded

@@ -13,7 +13,14 @@ from typing import Any
 
 from langgraph.runtime import Runtime
 
-from langgraph_mediator.core import Executor, add_calls, assistant_messages, run_assistant, text_of
+from langgraph_mediator.core import (
+    Executor,
+    add_calls,
+    answer_update,
+    assistant_messages,
+    run_assistant,
+    text_of,
+)
 from langgraph_mediator.models import abuild_chat_model
 from langgraph_mediator.nodes.types import MediatorNode
 from langgraph_mediator.state import MediatorContext, MediatorState
@@ -29,6 +36,6 @@ def make_execute(executor: Executor | None = None) -> MediatorNode:
         sent = assistant_messages(state["instruction"], state["messages"], context.assistant_input)
         answer, calls = await run_assistant(assistant, sent, context.base_url)
         usage = add_calls(state.get("turn_usage"), state["turn"], calls)
-        return {"messages": [answer], "last_answer": text_of(answer), "turn_usage": usage}
+        return {"messages": [answer], "turn_usage": usage, **answer_update(state, text_of(answer))}
 
     return execute
