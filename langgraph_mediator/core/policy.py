@@ -61,13 +61,16 @@ class Question(NamedTuple):
 def question_for(reading: MediatorReading, asked: Sequence[AskedQuestion] = ()) -> Question | None:
     """The question to ask now, or ``None`` when every candidate was asked already.
 
-    The model's question comes first; then one built from each blocking detail
-    in turn; under the ``always`` policy with nothing missing, a general one.
+    The model's question comes first (about the first blocking detail not asked
+    before); then one built from each blocking detail in turn; under the
+    ``always`` policy with nothing missing, a general one.
     """
     candidates: list[Question] = []
     question = reading.clarifying_question.strip()
     if question:
-        candidates.append(Question(question, reading.missing_information[:1]))
+        # A blocking detail passed over stays listed: the question is about the first one not.
+        unasked = [d for d in reading.missing_information if not already_asked(d, asked)]
+        candidates.append(Question(question, unasked[:1]))
     for detail in reading.missing_information:
         text = f"Before I start: could you tell me {detail.strip().rstrip('?.')}?"
         candidates.append(Question(text, [detail]))

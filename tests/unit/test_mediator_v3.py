@@ -405,3 +405,16 @@ async def test_supersede_helper_still_applies_under_v3() -> None:
     await chat.say("paint a room, walls 4 m wide")
     out = await chat.say("oh wait, 5 m wide not 4")
     assert "5 m" in out["instruction"] and "4 m" not in out["instruction"]
+
+
+def test_the_models_question_is_about_the_first_detail_not_asked_before() -> None:
+    passed_over = "the bike's price"
+    asked = [{"turn": 2, "task": 1, "question": "What does the bike cost?",
+              "details": [passed_over], "reply": "not sure"}]  # fmt: skip
+    ask = MediatorReading.model_construct(
+        task_type="", goal="", feedback="new_information", clarifying_question="How much "
+        "does she save each week?", missing_information=[passed_over, "the weekly savings"],
+    )  # fmt: skip
+    chosen = question_for(ask, asked)  # type: ignore[arg-type]
+    assert chosen is not None
+    assert chosen == ("How much does she save each week?", ["the weekly savings"])
