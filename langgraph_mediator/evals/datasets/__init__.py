@@ -5,6 +5,9 @@
 * ``corrections_tasks.jsonl``: the corrections family (math, code, function
   calls, SQL) whose later shards correct, retract or narrow earlier ones, with
   bare confirmations among them; ``mediator eval --tasks corrections``;
+* ``open_conversations.jsonl``: the open family (standing instructions, user facts,
+  versioned editing, topic returns, the Assistant's own statements); ``mediator eval
+  --tasks open``;
 * ``feedback_classification.jsonl`` and ``underspecification.jsonl``: the
   labeled sets of the component evals.
 
@@ -27,3 +30,4 @@ AUTHORED_TASKS = dataset_path("sharded_tasks.jsonl")
 CORRECTIONS_TASKS = dataset_path("corrections_tasks.jsonl")
 FEEDBACK_SET = dataset_path("feedback_classification.jsonl")
 UNDERSPEC_SET = dataset_path("underspecification.jsonl")
+OPEN_CONVERSATIONS = dataset_path("open_conversations.jsonl")
