@@ -1,7 +1,8 @@
-r"""``mediator eval``: the sharded-conversation benchmark and the component evals.
+r"""``mediator eval``: the sharded-conversation benchmark, the open family, the component evals.
 
     mediator eval --settings FULL,SHARDED,MEDIATOR --runs 10
     mediator eval --tasks corrections --personas all --runs 3   # the per-user protocol
+    mediator eval --tasks open --runs 1                         # open conversations
 
 Results go to ``<out>/<run>/`` (``--out``, default ``$MEDIATOR_RESULTS_DIR``,
 else ``~/.local/share/langgraph-mediator/results``, whatever the current
@@ -17,7 +18,7 @@ import argparse
 import hashlib
 import re
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,6 +35,7 @@ from langgraph_mediator.evals.cache import ResponseCache
 from langgraph_mediator.evals.component import COMPONENTS, run_components
 from langgraph_mediator.evals.conversation import ConversationResult, EvalEnvironment, Setting
 from langgraph_mediator.evals.datasets import AUTHORED_TASKS, CORRECTIONS_TASKS
+from langgraph_mediator.evals.open_family import OpenSetting
 from langgraph_mediator.evals.per_user import PerUserRun
 from langgraph_mediator.evals.per_user_report import write_per_user_report
 from langgraph_mediator.evals.personas import PERSONAS, parse_personas
@@ -51,6 +53,9 @@ AUTHORED = "authored"
 """The ``--tasks`` value that names :data:`DEFAULT_TASKS`, wherever the package is installed."""
 NAMED_TASKS = {AUTHORED: AUTHORED_TASKS, "corrections": CORRECTIONS_TASKS}
 """``--tasks`` values that name a task file shipped with the package."""
+OPEN = "open"
+"""The ``--tasks`` value that runs the open-conversation family (:mod:`..evals.open_family`)."""
+SHARDED_DEFAULT = "FULL,SHARDED,MEDIATOR"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -60,15 +65,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--tasks",
         action="append",
         help="task JSONL file or directory, repeatable; 'authored' and 'corrections' name "
-        "the sets shipped with the package (default: authored)",
+        "the sharded sets shipped with the package (default: authored); 'open' runs the "
+        "open-conversation family instead",
     )
     add(
         "--settings",
-        default="FULL,SHARDED,MEDIATOR",
-        help="comma list of " + ",".join(s.value for s in Setting),
+        help="comma list of " + ",".join(s.value for s in Setting) + f" (default {SHARDED_DEFAULT})"
+        "; with --tasks open: " + ",".join(s.value for s in OpenSetting) + " (default all)",
     )
     add("--runs", type=int, default=10, help="runs per task and setting")
-    add("--families", help="only these task families (comma list)")
+    add("--families", help="only these task families (comma list); with --tasks open, axes")
     add("--limit", type=int, help="only the first N tasks (smoke runs)")
     add(
         "--components",
@@ -140,10 +146,10 @@ def eval_context(args: argparse.Namespace) -> MediatorContext:
     return MediatorContext(**{k: v for k, v in overrides.items() if v is not None})
 
 
-def parse_settings(text: str) -> list[Setting]:
+def parse_settings(text: str | None) -> list[Setting]:
     """``FULL,SHARDED`` -> settings; a clear error naming the valid ones otherwise."""
     chosen = []
-    for name in (n.strip().upper() for n in text.split(",") if n.strip()):
+    for name in (n.strip().upper() for n in (text or SHARDED_DEFAULT).split(",") if n.strip()):
         try:
             chosen.append(Setting(name))
         except ValueError:
@@ -153,11 +159,10 @@ def parse_settings(text: str) -> list[Setting]:
 
 
 def default_run_name(
-    args: argparse.Namespace, tasks: list[ShardedTask], model: str, endpoint: str = "embedded"
+    args: argparse.Namespace, task_ids: Sequence[str], model: str, endpoint: str = "embedded"
 ) -> str:
     """The same name for the same tasks, runs, model, endpoint and sampling (reruns resume)."""
-    parts = [*(t.task_id for t in tasks), str(args.runs), model, str(args.temperature),
-             args.simulator]  # fmt: skip
+    parts = [*task_ids, str(args.runs), model, str(args.temperature), args.simulator]
     if endpoint != "embedded":  # names made before the endpoint was part of them still resume
         parts.append(endpoint)
     key = "|".join(parts)
@@ -271,12 +276,16 @@ async def run_eval(args: argparse.Namespace, console: Console) -> int:
     """Run the benchmark (and component evals), then write the report; return an exit code."""
     if args.personas:
         return await run_personas(args, console)
+    if args.tasks == [OPEN]:
+        from langgraph_mediator.cli.evaluate_open import run_open  # it builds on this module
+
+        return await run_open(args, console)
     began = time.perf_counter()
     settings = parse_settings(args.settings)
     tasks = select_tasks(args)
     async with prepared(args) as ready:
         env, cache, model, endpoint = ready.env, ready.cache, ready.model, ready.endpoint
-        run_name = args.run or default_run_name(args, tasks, model, endpoint)
+        run_name = args.run or default_run_name(args, [t.task_id for t in tasks], model, endpoint)
         bench = Benchmark(
             env=env, tasks=tasks, settings=settings, runs=args.runs,
             out_dir=args.out / run_name, run_name=run_name, concurrency=args.concurrency,
@@ -314,7 +323,9 @@ async def run_personas(args: argparse.Namespace, console: Console) -> int:
     tasks = select_tasks(args)
     async with prepared(args) as ready:
         env, cache, model = ready.env, ready.cache, ready.model
-        run_name = args.run or "personas-" + default_run_name(args, tasks, model, ready.endpoint)
+        run_name = args.run or "personas-" + default_run_name(
+            args, [t.task_id for t in tasks], model, ready.endpoint
+        )
         try:
             run = PerUserRun(
                 env=env, tasks=tasks, personas=personas, runs=args.runs,

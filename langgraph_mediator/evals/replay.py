@@ -13,6 +13,11 @@ A readings file is JSON::
      "prompts_sha256": "<digest of every prompt the readings answered>",
      "readings": [{"task_type": "math", "goal": "...", "feedback": "new_task", ...}, ...]}
 
+A file with ``conversation_id`` instead of ``task_id`` replays an open
+conversation (:mod:`.open_family`): its fixed history through the graph, one
+reading per user turn, and what the Assistant's final input then holds of the
+conversation's needed strings, in each mediated setting.
+
 ``prompts_sha256`` pins the prompts: when the code renders different prompts,
 the readings no longer answer what the model would have been asked, and the
 file must be rewritten, not loosened. ``python -m langgraph_mediator.evals.replay
@@ -44,6 +49,13 @@ from langgraph_mediator.evals.conversation import (
     run_conversation,
 )
 from langgraph_mediator.evals.datasets import CORRECTIONS_TASKS
+from langgraph_mediator.evals.open_family import (
+    ASSISTANT_INPUT,
+    OpenResult,
+    OpenSetting,
+    play_mediated,
+)
+from langgraph_mediator.evals.open_tasks import OpenConversation, load_open_conversations
 from langgraph_mediator.evals.tasks import ShardedTask, load_tasks
 from langgraph_mediator.state import MediatorContext, MediatorReading
 
@@ -139,10 +151,46 @@ async def replay(
     return Replay(result, model.prompts)
 
 
+@dataclass
+class OpenReplay:
+    """A replayed open conversation in one setting, and the prompts its readings answered."""
+
+    result: OpenResult
+    prompts: list[list[BaseMessage]]
+    final_input: list[BaseMessage]
+
+    @property
+    def digest(self) -> str:
+        """:func:`prompts_digest` of the prompts the readings answered."""
+        return prompts_digest(self.prompts)
+
+
+async def replay_open(
+    conversation: OpenConversation,
+    readings: list[dict[str, Any]],
+    setting: OpenSetting = OpenSetting.MEDIATOR,
+) -> OpenReplay:
+    """Play ``conversation`` in a mediated ``setting`` with ``readings`` as the Mediator's replies.
+
+    Raises:
+        ReadingsExhausted: the conversation needs more readings than given.
+
+    """
+    model = ScriptedReadings(readings=readings, prompts=[])
+    env = EvalEnvironment(assistant=model, mediator=model, context=replay_context())
+    result = OpenResult(
+        setting=str(setting), conversation_id=conversation.conversation_id,
+        axis=conversation.axis, run=0, needed=list(conversation.needed),
+    )  # fmt: skip
+    executor = await play_mediated(env, conversation, result, ASSISTANT_INPUT[setting])
+    return OpenReplay(result, model.prompts, executor.final_input or [])
+
+
 def load_readings(path: Path) -> dict[str, Any]:
     """A readings file, checked for the fields a replay needs."""
     data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-    for name in ("task_id", "written_by", "readings"):
+    key = "conversation_id" if "conversation_id" in data else "task_id"
+    for name in (key, "written_by", "readings"):
         if name not in data:
             raise ValueError(f"{path}: a readings file needs {name!r}")
     return data
@@ -150,6 +198,25 @@ def load_readings(path: Path) -> dict[str, Any]:
 
 def _render(prompt: Sequence[BaseMessage]) -> str:
     return "\n\n".join(f"--- {m.type} ---\n{m.content}" for m in prompt)
+
+
+async def _main_open(path: Path, data: dict[str, Any], write_digest: bool) -> int:
+    conversations = {c.conversation_id: c for c in load_open_conversations()}
+    conversation = conversations[data["conversation_id"]]
+    try:
+        done = await replay_open(conversation, data["readings"])
+    except ReadingsExhausted as needed:
+        print(f"# reading {len(data['readings']) + 1} answers this prompt\n")
+        print(_render(needed.prompt))
+        return 3
+    print(_render(done.final_input), "\n")
+    print(json.dumps({"needed": list(conversation.needed), "missing": done.result.missing,
+                      "stale": done.result.stale}, indent=1))  # fmt: skip
+    print(f"prompts_sha256: {done.digest}")
+    if write_digest:
+        data["prompts_sha256"] = done.digest
+        path.write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n")
+    return 0
 
 
 async def _main(argv: Sequence[str] | None = None) -> int:
@@ -160,6 +227,8 @@ async def _main(argv: Sequence[str] | None = None) -> int:
                         help="store the prompts' digest in the file once complete")  # fmt: skip
     args = parser.parse_args(argv)
     data = load_readings(args.readings)
+    if "conversation_id" in data:
+        return await _main_open(args.readings, data, args.write_digest)
     tasks = {t.task_id: t for t in load_tasks([args.tasks])}
     try:
         done = await replay(tasks[data["task_id"]], data["readings"])
