@@ -17,7 +17,12 @@ from langgraph.constants import START
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.types import Command, Durability
 
-from langgraph_mediator.core import active_requirements, check_thread_owner, validate_user_message
+from langgraph_mediator.core import (
+    active_requirements,
+    check_thread_owner,
+    next_step,
+    validate_user_message,
+)
 from langgraph_mediator.errors import UnknownThreadError
 from langgraph_mediator.state import (
     Intent,
@@ -48,15 +53,18 @@ class TurnResult:
     @classmethod
     def from_state(cls, values: dict[str, Any]) -> TurnResult:
         """Summarise the state the turn left (``values`` as ``ainvoke`` returns them)."""
-        clarified = bool(values.get("should_clarify"))
         paused = values.get("__interrupt__") or ()
         if paused:
             reply = str(paused[0].value.get("question", ""))
         else:
             reply = str(values["messages"][-1].content) if values.get("messages") else ""
-        waiting = (values.get("reading") or {}).get("feedback") == "continuation"
+        step = next_step(values)
         return cls(
-            kind="clarification" if clarified else "waiting" if waiting else "answer",
+            kind="clarification"
+            if step == "clarify"
+            else "waiting"
+            if step == "wait"
+            else "answer",
             reply=reply,
             intent=values.get("intent"),
             delta=values.get("ledger_delta"),

@@ -53,7 +53,9 @@ from langgraph_mediator.evals.open_family import (
     ASSISTANT_INPUT,
     OpenResult,
     OpenSetting,
+    history_messages,
     play_mediated,
+    score_input,
 )
 from langgraph_mediator.evals.open_tasks import OpenConversation, load_open_conversations
 from langgraph_mediator.evals.tasks import ShardedTask, load_tasks
@@ -186,6 +188,37 @@ async def replay_open(
     return OpenReplay(result, model.prompts, executor.final_input or [])
 
 
+async def open_replay_summary(paths: Sequence[Path]) -> dict[str, dict[str, int]]:
+    """What each setting's final input holds over the open readings files in ``paths``.
+
+    Per setting (``BARE`` from the raw conversation, each mediated one from a
+    replay): conversations, needed strings and how many were carried, the
+    conversations carrying all of them, and stale strings held.
+    """
+    conversations = {c.conversation_id: c for c in load_open_conversations()}
+    summary = {str(s): dict.fromkeys(("conversations", "needed", "carried", "all", "stale"), 0)
+               for s in OpenSetting}  # fmt: skip
+    for path in paths:
+        data = load_readings(path)
+        conversation = conversations[data["conversation_id"]]
+        for setting in OpenSetting:
+            result = OpenResult(
+                setting=str(setting), conversation_id=conversation.conversation_id,
+                axis=conversation.axis, run=0, needed=list(conversation.needed),
+            )  # fmt: skip
+            if setting == OpenSetting.BARE:
+                score_input(result, conversation, history_messages(conversation))
+            else:
+                result = (await replay_open(conversation, data["readings"], setting)).result
+            row = summary[str(setting)]
+            row["conversations"] += 1
+            row["needed"] += len(result.needed)
+            row["carried"] += len(result.needed) - len(result.missing)
+            row["all"] += not result.missing
+            row["stale"] += len(result.stale)
+    return summary
+
+
 def load_readings(path: Path) -> dict[str, Any]:
     """A readings file, checked for the fields a replay needs."""
     data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
@@ -221,11 +254,19 @@ async def _main_open(path: Path, data: dict[str, Any], write_digest: bool) -> in
 
 async def _main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m langgraph_mediator.evals.replay")
-    parser.add_argument("readings", type=Path, help="readings file (JSON)")
+    parser.add_argument("readings", type=Path, help="readings file (JSON), or with --summary "
+                        "a folder of open readings files")  # fmt: skip
     parser.add_argument("--tasks", type=Path, default=CORRECTIONS_TASKS, help="task file")
     parser.add_argument("--write-digest", action="store_true",
                         help="store the prompts' digest in the file once complete")  # fmt: skip
+    parser.add_argument("--summary", action="store_true",
+                        help="per setting, what the final inputs of the folder's open "
+                        "conversations hold")  # fmt: skip
     args = parser.parse_args(argv)
+    if args.summary:
+        summary = await open_replay_summary(sorted(args.readings.glob("*.json")))
+        print(json.dumps(summary, indent=1))
+        return 0
     data = load_readings(args.readings)
     if "conversation_id" in data:
         return await _main_open(args.readings, data, args.write_digest)

@@ -300,6 +300,10 @@ def _between(text: str, start: str, ends: Sequence[str]) -> str:
     return tail[:cut]
 
 
+_AFTER_LEDGER = ("Details still open:", "Questions the Mediator")
+"""What follows the standing requirements and the task's requirements in a turn."""
+
+
 def prompt_parts(prompt: Sequence[BaseMessage]) -> dict[str, int]:
     """Characters of each of :data:`PROMPT_PARTS` in one Mediator prompt."""
     from langgraph_mediator.core.prompts import MEDIATOR_SYSTEM_PROMPT, format_guidelines
@@ -309,8 +313,7 @@ def prompt_parts(prompt: Sequence[BaseMessage]) -> dict[str, int]:
     parts = {
         "system prompt": static,
         "guidelines": len(system) - static,
-        "ledger": len(_between(turn, "Standing for the whole conversation:\n",
-                               ["Details still open:"])),
+        "ledger": len(_between(turn, "Current task (", _AFTER_LEDGER).partition("\n")[2]),
         "earlier answers": len(_between(turn, "The assistant's earlier answers:\n",
                                         ["Last answer of the assistant"])),
         "last answer": len(_between(turn, "Last answer of the assistant",
