@@ -36,7 +36,7 @@ _NUMBER_WORDS = {
 
 _NOT_NAMES = frozenset((
     "i", "ok", "okay", "am", "pm", "ai", "api", "json", "sql", "url", "id", "ids", "yes", "no",
-    "hi", "hey", "thanks", "please",
+    "hi", "hey", "thanks", "please", "i'm", "i’m", "i'll", "i’ll", "i'd", "i’d", "i've", "i’ve",
 ))  # fmt: skip
 """Capitalised or all-capital words that say nothing checkable."""
 

@@ -16,7 +16,10 @@ from langgraph_mediator.state.mediator import Intent, Requirement
 
 MATERIAL_HEADER = "Material the user gave (verbatim; use it as given):"
 STANDING_HEADER = "For the whole conversation (the user said these once; they apply too):"
-ANSWERS_HEADER = "Your earlier answers the user refers to (verbatim, as you gave them):"
+ANSWERS_HEADER = (
+    "Your earlier answers the user refers to (verbatim, as you gave them; where a "
+    "requirement above says otherwise, the requirement holds):"
+)
 NEEDED_HEADER = (
     "Needed but not given (do not invent values for these: answer in terms of them, "
     "or say what the answer depends on):"
@@ -51,6 +54,25 @@ def instruction_content(instruction: str) -> str:
         if in_answer or line.startswith(_SCAFFOLD):
             continue
         kept.append(line.removeprefix("Task: ").removeprefix("- "))
+    return "\n".join(kept)
+
+
+def without_answers(instruction: str) -> str:
+    """The instruction less the Assistant's earlier answers it carries verbatim.
+
+    What is left is what the Mediator wrote and the user gave: where a check
+    asks whether the instruction still states something the user withdrew, an
+    old answer quoted whole (and overridden by the requirements) is not it.
+    """
+    kept: list[str] = []
+    in_answer = False
+    for line in instruction.splitlines():
+        marker = _MARKER.match(line)
+        if marker and marker.group(1) == "A":
+            in_answer = not line.startswith("----- end of")
+            continue
+        if not in_answer:
+            kept.append(line)
     return "\n".join(kept)
 
 

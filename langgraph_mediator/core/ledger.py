@@ -36,7 +36,7 @@ from langgraph_mediator.state.reading import (
     RequirementChange,
     reading_of,
 )
-from langgraph_mediator.text import comparison_key
+from langgraph_mediator.text import comparison_key, content_words
 
 
 def active_requirements(ledger: Sequence[Requirement], task: int) -> list[Requirement]:
@@ -165,12 +165,16 @@ class _Entry:
 
 
 def _carry_over(entry: _Entry, earlier: int) -> None:
-    """Carry the task-only requirements in force of task ``earlier`` into the new task."""
+    """Carry the task-only requirements and material in force of task ``earlier`` into the new one.
+
+    Not the earlier answers that task was handed: they were the work of that
+    request, and a new one names the answers it builds on itself.
+    """
     for old in [r for r in entry.ledger if r["task"] == earlier and r["status"] == "active"]:
-        if is_standing(old):
-            continue  # in force in the new task already
+        if is_standing(old) or old.get("kind") == "answer":
+            continue  # in force in the new task already, or that task's own material
         extra: dict[str, Any] = {"copied_from": old["id"]}
-        extra |= {k: v for k, v in old.items() if k in ("source", "answer_turn")}
+        extra |= {k: v for k, v in old.items() if k == "source"}
         entry.add(old["text"], kind=old.get("kind", "requirement"), **extra)
 
 
@@ -265,7 +269,8 @@ _TERM = re.compile(r"[A-Za-z0-9][A-Za-z0-9.%_-]*[A-Za-z0-9%]|[A-Za-z0-9]")
 
 
 def _terms(text: str) -> list[str]:
-    return _TERM.findall(text)
+    """The words and numbers of ``text`` that say something (no "the", "for", "use")."""
+    return [t for t in _TERM.findall(text) if t[0].isdigit() or content_words(t)]
 
 
 def _whole_term(term: str) -> re.Pattern[str]:
@@ -288,6 +293,8 @@ def refreshed_goal(
     notes: list[str] = []
     for old_id in delta["superseded"] + delta["retracted"]:
         old = by_id[old_id]
+        if old.get("kind", "requirement") != "requirement":
+            continue  # a verbatim text the goal never restates
         new = by_id.get(old.get("superseded_by") or "")
         kept = {t.lower() for t in _terms(new["text"])} if new else set()
         removed = [t for t in _terms(old["text"]) if t.lower() not in kept]

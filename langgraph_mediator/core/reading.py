@@ -197,8 +197,11 @@ def _known_labels(
     """Drop a task label or answer labels that name nothing the thread has."""
     update: dict[str, Any] = {}
     label = reading.earlier_task.strip()
-    if label and earlier_task(thread_tasks(state), label, state.get("task_number", 0)) is None:
-        notes.append(f"no earlier task {label[:5]!r}: the message stays with the current one")
+    new_task = reading.feedback == "new_task"
+    current = state.get("task_number", 0)
+    if label and earlier_task(thread_tasks(state), label, current, new_task=new_task) is None:
+        where = "the new task builds on none" if new_task else "the message stays with this task"
+        notes.append(f"no earlier task {label[:5]!r} to go back to: {where}")
         update["earlier_task"] = ""
     answers = state.get("answers", [])
     known = [a for a in reading.answers if answer_at(answers, a) is not None]

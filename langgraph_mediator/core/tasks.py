@@ -34,11 +34,19 @@ def thread_tasks(state: MediatorState) -> list[TaskRecord]:
     return [TaskRecord(number=number, intent=intent, turn=1, answered_turn=None, builds_on=None)]
 
 
-def earlier_task(tasks: list[TaskRecord], label: str, current: int) -> TaskRecord | None:
-    """The earlier task ``label`` (``T2``) names: one of the thread's, and not the current one."""
+def earlier_task(
+    tasks: list[TaskRecord], label: str, current: int, *, new_task: bool = False
+) -> TaskRecord | None:
+    """The earlier task ``label`` (``T2``) names, or ``None`` when it names none.
+
+    Going back is to another task than the current one; a new task may build
+    on any, the one it follows included.
+    """
     found = _TASK_LABEL.match(label)
     number = int(found.group(1)) if found else -1
-    return next((t for t in tasks if t["number"] == number and number != current), None)
+    return next(
+        (t for t in tasks if t["number"] == number and (new_task or number != current)), None
+    )
 
 
 @dataclass(frozen=True)
@@ -62,8 +70,9 @@ def move_task(state: MediatorState, reading: MediatorReading, turn: int) -> Task
     tasks, current, intent = thread_tasks(state), state.get("task_number", 0), state.get("intent")
     if intent is not None:
         tasks = [{**t, "intent": intent} if t["number"] == current else t for t in tasks]
-    named = earlier_task(tasks, reading.earlier_task, current)
-    if reading.feedback == "new_task":
+    new_task = reading.feedback == "new_task"
+    named = earlier_task(tasks, reading.earlier_task, current, new_task=new_task)
+    if new_task:
         number = max((t["number"] for t in tasks), default=current) + 1
         builds_on = named["number"] if named else None
         record = TaskRecord(

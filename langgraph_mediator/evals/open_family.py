@@ -16,8 +16,9 @@ the Mediator never asks (``clarification_policy="never"``): the family measures
 what travels, not whether to ask. Two figures per conversation:
 
 * **needed carried** (deterministic): the share of the conversation's
-  ``needed`` strings the Assistant's final input holds, and ``stale`` ones it
-  still holds;
+  ``needed`` strings the Assistant's final input holds, and the ``stale`` ones
+  it still states as the user's word (an old answer quoted whole, which the
+  instruction's requirements override, is not the user's word);
 * **passed** (an LLM judge, when there is one): the rubric question, answered
   about the final answer.
 """
@@ -38,6 +39,7 @@ from langchain_core.runnables import RunnableLambda
 from langgraph.checkpoint.memory import InMemorySaver
 from pydantic import BaseModel, Field
 
+from langgraph_mediator.core.instruction import without_answers
 from langgraph_mediator.core.messages import text_of
 from langgraph_mediator.errors import MediatorError
 from langgraph_mediator.evals.conversation import (
@@ -111,14 +113,30 @@ def input_text(messages: Sequence[BaseMessage]) -> str:
     return "\n".join(text_of(m) for m in messages)
 
 
+def said_for_the_user(messages: Sequence[BaseMessage]) -> str:
+    """What the final input states as the user's word: no answer of the Assistant's.
+
+    The user's messages and the Mediator's instruction, less the earlier
+    answers the instruction quotes whole (its requirements override them) and
+    the Assistant's own turns of a raw history.
+    """
+    return "\n".join(without_answers(text_of(m)) for m in messages if not isinstance(m, AIMessage))
+
+
 def score_input(
     result: OpenResult, conversation: OpenConversation, sent: Sequence[BaseMessage] | None
 ) -> None:
-    """Fill in which needed strings the final input lacks and which stale ones it holds."""
+    """Fill in which needed strings the final input lacks and which stale ones it states.
+
+    A needed string counts wherever the input holds it (an earlier answer
+    quoted whole included); a stale one only where the input states it as
+    the user's word (:func:`said_for_the_user`).
+    """
     text = input_text(sent or [])
+    said = said_for_the_user(sent or [])
     result.input_chars = len(text)
     result.missing = [n for n in conversation.needed if not contains(text, n)]
-    result.stale = [s for s in conversation.stale if contains(text, s)]
+    result.stale = [s for s in conversation.stale if contains(said, s)]
 
 
 class CannedThenLive:

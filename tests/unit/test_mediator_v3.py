@@ -418,3 +418,51 @@ def test_the_models_question_is_about_the_first_detail_not_asked_before() -> Non
     chosen = question_for(ask, asked)  # type: ignore[arg-type]
     assert chosen is not None
     assert chosen == ("How much does she save each week?", ["the weekly savings"])
+
+
+# --- what the open replays found --------------------------------------------------------
+
+
+def test_a_contraction_is_no_name_so_its_sentence_is_not_kept_again() -> None:
+    from langgraph_mediator.core.facts import extract_facts
+
+    assert extract_facts("ok thanks, I'll deploy later and I'm done, I'd say, I've seen") == []
+    assert [f.text for f in extract_facts("ok, I'll fly to Lisbon")] == ["Lisbon"]
+
+
+async def test_a_new_task_may_build_on_the_task_it_follows() -> None:
+    chat = Thread(
+        reading("new_task", goal="Estimate a mortgage payment.", task_type="finance",
+                new=["The loan is $300,000 over 30 years."]),
+        reading("new_task", goal="Compare it with a 15-year term.", earlier_task="T1"),
+    )  # fmt: skip
+    await chat.say("monthly payment on a $300,000 loan over 30 years?")
+    out = await chat.say("and what if it were 15 years instead?")
+    assert out["task_number"] == 2 and out["tasks"][1]["builds_on"] == 1
+    assert "The loan is $300,000 over 30 years." in out["instruction"]
+    assert not any("no earlier task" in note for note in out["mediator_notes"])
+
+
+async def test_building_on_a_task_carries_its_requirements_not_the_answers_it_was_handed() -> None:
+    chat = Thread(
+        reading("new_task", goal="Plan a June trip to Montreal.", new=["The trip is in June."]),
+        reading("new_information", goal="", task_type="", answers=["A1"], new=["Shorter."]),
+        reading("new_task", goal="Suggest what to pack for Montreal.", earlier_task="T1"),
+        answers=["June is warm, highs around 23°C.", "Warm June.", "Pack layers."],
+    )  # fmt: skip
+    await chat.say("plan a june trip to montreal")
+    await chat.say("shorter")
+    out = await chat.say("what should I pack for it?")
+    assert "The trip is in June." in out["instruction"]
+    assert ANSWERS_HEADER not in out["instruction"], "the answers were that task's own work"
+
+
+def test_a_goal_is_not_flagged_for_the_filler_words_of_a_withdrawn_requirement() -> None:
+    from langgraph_mediator.core.ledger import refreshed_goal
+
+    ledger = [{"id": "R1", "text": "Bullets for the answer.", "turn": 1, "task": 1,
+               "status": "retracted"}]  # fmt: skip
+    delta = {"feedback": "correction", "added": [], "superseded": [], "retracted": ["R1"],
+             "ignored": []}  # fmt: skip
+    goal = "Turn the notes into a cover letter for the job."
+    assert refreshed_goal(goal, ledger, delta) == (goal, [])  # type: ignore[arg-type]

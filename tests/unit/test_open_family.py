@@ -130,3 +130,30 @@ def test_open_settings_and_axes_are_checked_with_the_valid_ones_named() -> None:
         select_conversations(args)
     args = argparse.Namespace(families="user_fact", limit=3)
     assert [c.axis for c in select_conversations(args)] == ["user_fact"] * 3
+
+
+def test_an_old_answer_quoted_whole_is_not_the_users_stale_word() -> None:
+    from langchain_core.messages import AIMessage, HumanMessage
+
+    from langgraph_mediator.core.instruction import ANSWERS_HEADER
+    from langgraph_mediator.evals.open_family import score_input
+
+    stale = parse_open_conversation({
+        "conversation_id": "open/versioned_editing/t", "axis": "versioned_editing",
+        "turns": [{"user": "a candle blurb, $22", "assistant": "Cozy candle, $22."},
+                  {"user": "make it $24"}],
+        "needed": ["Cozy candle"], "stale": ["$22"], "rubric": "Is it $24?",
+    })  # fmt: skip
+    instruction = (f"Task: Revise the blurb.\nRequirements (all of them apply):\n1. The price is "
+                   f"$24.\n{ANSWERS_HEADER}\n----- A1 (turn 1) -----\nCozy candle, $22.\n"
+                   "----- end of A1 -----")  # fmt: skip
+    quoted = result("MEDIATOR", "t", [], None)
+    score_input(quoted, stale, [HumanMessage(instruction)])
+    assert quoted.missing == [] and quoted.stale == []
+    restated = result("MEDIATOR", "t", [], None)
+    score_input(restated, stale, [HumanMessage("Task: a blurb at $22.")])
+    assert restated.stale == ["$22"]
+    bare = result("BARE", "t", [], None)
+    score_input(bare, stale, [HumanMessage("a candle blurb, $22"), AIMessage("Cozy candle, $22."),
+                              HumanMessage("make it $24")])  # fmt: skip
+    assert bare.stale == ["$22"], "the user's own words in the raw history are the user's"
