@@ -4,9 +4,11 @@
     mediator eval --tasks open --settings BARE,MEDIATOR --families user_fact --limit 5
 
 Plays every conversation of the open family (:mod:`langgraph_mediator.evals.open_family`)
-in each setting, then writes ``<out>/<run>/conversations.jsonl`` (one line per
-played conversation), ``open.md``, ``open.json`` and ``open.png``. Model
-responses are cached by request, as for the sharded benchmark.
+in each setting, each setting a LangSmith experiment (offline unless
+``LANGSMITH_API_KEY`` is set and ``--offline`` is not given), then writes
+``<out>/<run>/conversations.jsonl`` (one line per played conversation),
+``open.md``, ``open.json`` and ``open.png``. Model responses are cached by
+request, as for the sharded benchmark.
 """
 
 from __future__ import annotations
@@ -20,8 +22,10 @@ from rich.markup import escape
 
 from langgraph_mediator.cli.common import EXIT_ERROR
 from langgraph_mediator.cli.evaluate import default_run_name, prepared
+from langgraph_mediator.evals.benchmark import langsmith_upload_enabled
 from langgraph_mediator.evals.conversation import is_unreachable
-from langgraph_mediator.evals.open_family import OpenResult, OpenSetting, run_open_family
+from langgraph_mediator.evals.open_experiments import OpenExperiments
+from langgraph_mediator.evals.open_family import OpenResult, OpenSetting
 from langgraph_mediator.evals.open_report import write_open_report
 from langgraph_mediator.evals.open_tasks import OPEN_AXES, OpenConversation, load_open_conversations
 
@@ -75,10 +79,12 @@ async def run_open(args: argparse.Namespace, console: Console) -> int:
             f"settings {', '.join(settings)} · model {escape(ready.model)} · results in "
             f"{escape(str(out_dir))}"
         )
-        results = await run_open_family(
-            ready.env, conversations, settings, args.runs, concurrency=args.concurrency,
+        experiments = OpenExperiments(
+            ready.env, conversations, settings, args.runs, run_name,
+            concurrency=args.concurrency, upload=langsmith_upload_enabled(args.offline),
             on_result=lambda result: console.print(escape(_line(result)), highlight=False),
         )  # fmt: skip
+        results = await experiments.run()
         cache = ready.cache
     if results and all(is_unreachable(r.error) for r in results):
         console.print(f"[bold red]error:[/] {escape(results[0].error or '')}")
@@ -90,6 +96,7 @@ async def run_open(args: argparse.Namespace, console: Console) -> int:
     header = {"run": run_name, "model": ready.model, "endpoint": ready.endpoint,
               "conversations": len(conversations), "runs": args.runs,
               "temperature": args.temperature, "judge": args.judge_model or ready.model,
+              "experiments": ", ".join(f"{k}: {v}" for k, v in experiments.experiments.items()),
               "minutes": round((time.perf_counter() - began) / 60, 1),
               "cache": f"{cache.hits} hits, {cache.misses} misses"}  # fmt: skip
     path = write_open_report(out_dir, results, [str(s) for s in settings], header)

@@ -42,6 +42,7 @@ from pydantic import BaseModel, Field
 from langgraph_mediator.core.instruction import without_answers
 from langgraph_mediator.core.messages import text_of
 from langgraph_mediator.errors import MediatorError
+from langgraph_mediator.evals.cache import cache_scope
 from langgraph_mediator.evals.conversation import (
     NO_GUIDELINES_USER,
     EvalEnvironment,
@@ -291,12 +292,17 @@ async def run_open_family(
     concurrency: int = 2,
     on_result: Callable[[OpenResult], None] | None = None,
 ) -> list[OpenResult]:
-    """Every (setting, conversation, run), ``concurrency`` at a time, in a stable order."""
+    """Every (setting, conversation, run), ``concurrency`` at a time, in a stable order.
+
+    Without LangSmith; :class:`~.open_experiments.OpenExperiments` runs the same
+    conversations as one experiment per setting.
+    """
     gate = asyncio.Semaphore(max(1, concurrency))
 
     async def one(setting: OpenSetting, conversation: OpenConversation, run: int) -> OpenResult:
         async with gate:
-            result = await run_open_conversation(env, conversation, setting, run)
+            with cache_scope(f"run={run}"):  # each run its own responses, not the first's again
+                result = await run_open_conversation(env, conversation, setting, run)
         if on_result is not None:
             on_result(result)
         return result

@@ -157,3 +157,27 @@ def test_an_old_answer_quoted_whole_is_not_the_users_stale_word() -> None:
     score_input(bare, stale, [HumanMessage("a candle blurb, $22"), AIMessage("Cozy candle, $22."),
                               HumanMessage("make it $24")])  # fmt: skip
     assert bare.stale == ["$22"], "the user's own words in the raw history are the user's"
+
+
+async def test_each_setting_is_an_offline_experiment_with_the_three_feedback_keys() -> None:
+    from langgraph_mediator.evals.open_experiments import (
+        OpenExperiments,
+        needed_evaluator,
+        rubric_evaluator,
+        stale_evaluator,
+    )
+
+    env = environment(*CARRYING, judge=True)
+    env.judge = scripted(VERDICT, VERDICT)
+    run = OpenExperiments(env, [CONVERSATION], [OpenSetting.BARE, OpenSetting.MEDIATOR], 1,
+                          "t", concurrency=1)  # fmt: skip
+    results = await run.run()
+    assert [r.setting for r in results] == ["BARE", "MEDIATOR"]
+    assert set(run.experiments) == {"BARE", "MEDIATOR"}
+    assert all(name.startswith("t-") for name in run.experiments.values())
+    outputs = {"carried": 0.5, "missing": ["starter"], "stale": ["x"], "passed": None,
+               "judge_detail": ""}  # fmt: skip
+    assert needed_evaluator(outputs) == {"key": "needed_carried", "score": 0.5,
+                                         "comment": "missing: starter"}  # fmt: skip
+    assert stale_evaluator(outputs)["score"] == 1
+    assert rubric_evaluator(outputs)["score"] is None
