@@ -160,8 +160,11 @@ def _without_acknowledgements(
         notes.append("an acknowledgement is not a requirement: left it out")
         reading = reading.model_copy(update={"new_requirements": kept})
     acknowledges = state.get("intent") and is_acknowledgement(message)
-    # "yes" to a question may mean something: a reading that says what is kept as it is.
-    says = kept or reading.changes or reading.standing or reading.answers or reading.earlier_task
+    # "yes" to an open question may mean something: a reading that says what is kept.
+    answers_question = bool(kept) and open_question(state) is not None
+    says = answers_question or any(
+        (reading.changes, reading.standing, reading.answers, reading.earlier_task)
+    )
     if acknowledges and reading.feedback not in UNCHANGING and not says:
         notes.append(f"the message only acknowledges: a confirmation, not {reading.feedback}")
         reading = reading.model_copy(update={"feedback": "confirmation", "new_requirements": []})

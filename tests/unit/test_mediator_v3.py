@@ -466,3 +466,26 @@ def test_a_goal_is_not_flagged_for_the_filler_words_of_a_withdrawn_requirement()
              "ignored": []}  # fmt: skip
     goal = "Turn the notes into a cover letter for the job."
     assert refreshed_goal(goal, ledger, delta) == (goal, [])  # type: ignore[arg-type]
+
+
+async def test_a_read_yes_to_an_open_question_keeps_what_the_reading_says_it_means() -> None:
+    chat = Thread(
+        reading("new_task", goal="Convert 20 degrees.", new=["Convert 20 degrees."]),
+        reading("new_information", goal="", new=["Give the result in Celsius."]),
+        answers=["Should I give it in Celsius?", "-6.7"],
+    )  # fmt: skip
+    await chat.say("convert 20 degrees F")
+    out = await chat.say("yes")
+    assert "Give the result in Celsius." in out["instruction"]
+
+
+async def test_a_read_ok_with_no_question_open_adds_nothing() -> None:
+    chat = Thread(
+        reading("new_task", goal="Convert 20 degrees.", new=["Convert 20 degrees C to F."]),
+        reading("new_information", goal="", new=["The user is satisfied."]),
+        answers=["68 F.", "68 F."],
+    )  # fmt: skip
+    first = await chat.say("convert 20 degrees C to F")
+    out = await chat.say("ok")
+    assert out["reading"]["feedback"] == "confirmation"
+    assert out["instruction"] == first["instruction"]
