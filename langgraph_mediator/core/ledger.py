@@ -192,9 +192,12 @@ def _apply_changes(entry: _Entry, changes: Sequence[RequirementChange]) -> None:
     """Supersede, refine or retract the requirements in force the reading names (each once)."""
     in_force_now = active_requirements(entry.ledger, entry.task)
     by_id = {r["id"]: r for r in in_force_now}
-    # A requirement carried over from an earlier task may be named by the id it had there.
+    # A requirement carried over from an earlier task may be named by the id it had there;
+    # going back to a task from one built on it, its requirement by the copy's id.
     aliases = {r.get("copied_from", ""): r for r in in_force_now}
-    by_id |= {old: r for old, r in aliases.items() if old and old not in by_id}
+    copies = {r["id"]: by_id[r["copied_from"]] for r in entry.ledger
+              if r["status"] == "active" and r.get("copied_from") in by_id}  # fmt: skip
+    by_id |= {old: r for old, r in (aliases | copies).items() if old and old not in by_id}
     for change in changes:
         target = by_id.pop(change.requirement_id.strip(), None)
         if target is None:

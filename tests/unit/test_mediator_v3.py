@@ -489,3 +489,19 @@ async def test_a_read_ok_with_no_question_open_adds_nothing() -> None:
     out = await chat.say("ok")
     assert out["reading"]["feedback"] == "confirmation"
     assert out["instruction"] == first["instruction"]
+
+
+async def test_going_back_to_a_task_may_name_its_requirements_by_the_ids_a_copy_showed() -> None:
+    chat = Thread(
+        reading("new_task", goal="Write a SQL query of orders.", task_type="code",
+                new=["Count the orders per customer."]),
+        reading("new_task", goal="Suggest an index for the query.", earlier_task="T1"),
+        reading("correction", goal="", earlier_task="T1",
+                changes=[{"requirement_id": "R2", "action": "retract"}]),
+    )  # fmt: skip
+    await chat.say("a query of orders, with the count per customer")
+    built = await chat.say("an index for this?")
+    assert [r["id"] for r in built["ledger"]] == ["R1", "R2"], "R2 is T2's copy of R1"
+    out = await chat.say("back to the query: drop the counts")
+    assert out["task_number"] == 1 and out["ledger"][0]["status"] == "retracted"
+    assert "Count the orders" not in out["instruction"]
