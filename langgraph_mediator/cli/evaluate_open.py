@@ -66,7 +66,12 @@ def _line(result: OpenResult) -> str:
 
 
 async def run_open(args: argparse.Namespace, console: Console) -> int:
-    """Play the open family, write its report; return an exit code."""
+    """Play the open family, write its report; return an exit code.
+
+    Each conversation is written to ``conversations.jsonl`` as it finishes, so
+    a run stopped halfway keeps what it played (a rerun replays it from the
+    response cache).
+    """
     began = time.perf_counter()
     settings = parse_open_settings(args.settings)
     conversations = select_conversations(args)
@@ -74,25 +79,29 @@ async def run_open(args: argparse.Namespace, console: Console) -> int:
         ids = [c.conversation_id for c in conversations]
         run_name = args.run or "open-" + default_run_name(args, ids, ready.model, ready.endpoint)
         out_dir = args.out / run_name
+        out_dir.mkdir(parents=True, exist_ok=True)
         console.print(
             f"[bold]open family[/]: {len(conversations)} conversations x {args.runs} runs · "
             f"settings {', '.join(settings)} · model {escape(ready.model)} · results in "
             f"{escape(str(out_dir))}"
         )
-        experiments = OpenExperiments(
-            ready.env, conversations, settings, args.runs, run_name,
-            concurrency=args.concurrency, upload=langsmith_upload_enabled(args.offline),
-            on_result=lambda result: console.print(escape(_line(result)), highlight=False),
-        )  # fmt: skip
-        results = await experiments.run()
+        with (out_dir / "conversations.jsonl").open("w", encoding="utf-8") as lines:
+
+            def record(result: OpenResult) -> None:
+                lines.write(json.dumps(result.to_json(), ensure_ascii=False) + "\n")
+                lines.flush()
+                console.print(escape(_line(result)), highlight=False)
+
+            experiments = OpenExperiments(
+                ready.env, conversations, settings, args.runs, run_name,
+                concurrency=args.concurrency, upload=langsmith_upload_enabled(args.offline),
+                on_result=record,
+            )  # fmt: skip
+            results = await experiments.run()
         cache = ready.cache
     if results and all(is_unreachable(r.error) for r in results):
         console.print(f"[bold red]error:[/] {escape(results[0].error or '')}")
         return EXIT_ERROR
-    out_dir.mkdir(parents=True, exist_ok=True)
-    with (out_dir / "conversations.jsonl").open("w", encoding="utf-8") as lines:
-        for result in results:
-            lines.write(json.dumps(result.to_json(), ensure_ascii=False) + "\n")
     header = {"run": run_name, "model": ready.model, "endpoint": ready.endpoint,
               "conversations": len(conversations), "runs": args.runs,
               "temperature": args.temperature, "judge": args.judge_model or ready.model,

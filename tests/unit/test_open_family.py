@@ -181,3 +181,32 @@ async def test_each_setting_is_an_offline_experiment_with_the_three_feedback_key
                                          "comment": "missing: starter"}  # fmt: skip
     assert stale_evaluator(outputs)["score"] == 1
     assert rubric_evaluator(outputs)["score"] is None
+
+
+def test_mediator_eval_tasks_open_writes_each_conversation_and_the_report(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from openai_stub import OpenAIStub, ToolCall, tool_name
+
+    from langgraph_mediator.cli import main
+
+    def respond(body: dict[str, object]) -> object:
+        if tool_name(body) == "MediatorReading":  # type: ignore[arg-type]
+            return ToolCall("MediatorReading", {"task_type": "", "goal": "",
+                                                "feedback": "new_information"})  # fmt: skip
+        if tool_name(body) == "RubricVerdict":  # type: ignore[arg-type]
+            return ToolCall("RubricVerdict", {"passed": True, "reason": "ok"})
+        return "an answer"
+
+    with OpenAIStub(respond) as stub:  # type: ignore[arg-type]
+        monkeypatch.setenv("OPENAI_BASE_URL", stub.base_url)
+        monkeypatch.setenv("LANGSMITH_TRACING", "false")
+        code = main(["eval", "--tasks", "open", "--limit", "2", "--runs", "1", "--offline",
+                     "--out", str(tmp_path), "--run", "t", "--model", "stub"])  # fmt: skip
+    assert code == 0
+    lines = (tmp_path / "t" / "conversations.jsonl").read_text(encoding="utf-8").splitlines()
+    assert sorted(json.loads(line)["setting"] for line in lines) == sorted(
+        [s.value for s in OpenSetting] * 2
+    )
+    report = (tmp_path / "t" / "open.md").read_text(encoding="utf-8")
+    assert "| all | BARE | 2 | 100%" in report and "experiments: BARE: t-BARE" in report
