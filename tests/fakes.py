@@ -119,3 +119,35 @@ RESUME_SCRIPT: dict[int, tuple[str, dict[str, Any]]] = {
 
 The subprocess workers that prove a thread resumes in a new process play it.
 """
+
+
+class ChatThread:
+    """One conversation through the mediator graph: a scripted Mediator and Assistant."""
+
+    def __init__(
+        self, mediator: ScriptedChatModel, assistant: ScriptedChatModel | None = None,
+        **context: Any,
+    ) -> None:  # fmt: skip
+        from langgraph.checkpoint.memory import InMemorySaver
+
+        from langgraph_mediator import MediatorContext, build_mediator_graph
+
+        self.mediator = mediator
+        self.assistant = assistant or scripted(*["an answer"] * 10)
+        self.graph = build_mediator_graph(
+            self.assistant, mediator_model=mediator, checkpointer=InMemorySaver()
+        )
+        self.context = MediatorContext(base_url=UNUSED_ENDPOINT, **context)
+        self.config: Any = {"configurable": {"thread_id": "t"}}
+
+    async def say(self, text: str) -> dict[str, Any]:
+        """Send one user message; the thread's state after the turn."""
+        from langchain_core.messages import HumanMessage
+
+        return await self.graph.ainvoke(  # type: ignore[no-any-return]
+            {"messages": [HumanMessage(text)]}, self.config, context=self.context
+        )
+
+    def prompt(self, call: int = -1) -> str:
+        """The turn the Mediator read in its ``call``-th call (default: the last)."""
+        return str(self.mediator.seen[call][1].content)

@@ -146,9 +146,9 @@ def split_tasks(
     return train, [t for t in tasks if bucket(t) >= train_fraction]
 
 
-def example_id(task_id: str, run: int) -> uuid.UUID:
+def example_id(task_id: str, run: int, prefix: str = DATASET_PREFIX) -> uuid.UUID:
     """A stable example id, so reruns and uploads address the same example."""
-    return uuid.uuid5(uuid.NAMESPACE_URL, f"{DATASET_PREFIX}/{task_id}/{run}")
+    return uuid.uuid5(uuid.NAMESPACE_URL, f"{prefix}/{task_id}/{run}")
 
 
 def build_examples(tasks: Sequence[ShardedTask], runs: int) -> list[Example]:
@@ -166,20 +166,32 @@ def build_examples(tasks: Sequence[ShardedTask], runs: int) -> list[Example]:
     ]
 
 
-def upload_examples(client: Client, tasks: Sequence[ShardedTask], runs: int) -> str:
-    """Create (or extend) the LangSmith dataset of these examples; return its name."""
-    key = hashlib.sha256(",".join(sorted(t.task_id for t in tasks)).encode()).hexdigest()[:8]
-    name = f"{DATASET_PREFIX}-{key}-x{runs}"
+def ensure_dataset(
+    client: Client, prefix: str, keys: Sequence[str], runs: int, description: str,
+    examples: Callable[[], list[Example]],
+) -> str:  # fmt: skip
+    """The LangSmith dataset of these examples, created on first use; return its name.
+
+    Named by ``prefix``, a digest of ``keys`` (the task or conversation ids)
+    and ``runs``, so the same selection reuses the same dataset.
+    """
+    key = hashlib.sha256(",".join(sorted(keys)).encode()).hexdigest()[:8]
+    name = f"{prefix}-{key}-x{runs}"
     if not client.has_dataset(dataset_name=name):
-        dataset = client.create_dataset(
-            name, description="Sharded tasks x runs (langgraph-mediator)"
-        )
-        examples = build_examples(tasks, runs)
+        dataset = client.create_dataset(name, description=description)
         client.create_examples(
             dataset_id=dataset.id,
-            examples=[{"id": e.id, "inputs": e.inputs, "outputs": e.outputs} for e in examples],
+            examples=[{"id": e.id, "inputs": e.inputs, "outputs": e.outputs} for e in examples()],
         )
     return name
+
+
+def upload_examples(client: Client, tasks: Sequence[ShardedTask], runs: int) -> str:
+    """Create (or extend) the LangSmith dataset of these examples; return its name."""
+    return ensure_dataset(
+        client, DATASET_PREFIX, [t.task_id for t in tasks], runs,
+        "Sharded tasks x runs (langgraph-mediator)", lambda: build_examples(tasks, runs),
+    )  # fmt: skip
 
 
 def score_evaluator(outputs: dict[str, Any]) -> dict[str, Any]:

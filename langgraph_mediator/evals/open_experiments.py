@@ -9,7 +9,6 @@ experiment to its page, with three feedback keys: ``needed_carried`` (0-1),
 
 from __future__ import annotations
 
-import hashlib
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -19,6 +18,7 @@ from langsmith import Client, tracing_context
 from langsmith.evaluation import aevaluate
 from langsmith.schemas import Example
 
+from langgraph_mediator.evals.benchmark import ensure_dataset, example_id
 from langgraph_mediator.evals.cache import cache_scope
 from langgraph_mediator.evals.conversation import EvalEnvironment
 from langgraph_mediator.evals.open_family import OpenResult, OpenSetting, run_open_conversation
@@ -27,17 +27,12 @@ from langgraph_mediator.evals.open_tasks import OpenConversation
 DATASET_PREFIX = "langgraph-mediator-open"
 
 
-def open_example_id(conversation_id: str, run: int) -> uuid.UUID:
-    """A stable example id, so reruns and uploads address the same example."""
-    return uuid.uuid5(uuid.NAMESPACE_URL, f"{DATASET_PREFIX}/{conversation_id}/{run}")
-
-
 def open_examples(conversations: Sequence[OpenConversation], runs: int) -> list[Example]:
     """One example per (conversation, run), for offline experiments."""
     dataset_id = uuid.uuid5(uuid.NAMESPACE_URL, DATASET_PREFIX)
     return [
         Example(
-            id=open_example_id(c.conversation_id, run),
+            id=example_id(c.conversation_id, run, DATASET_PREFIX),
             dataset_id=dataset_id,
             inputs={"conversation_id": c.conversation_id, "axis": c.axis, "run": run},
             outputs={"needed": list(c.needed), "rubric": c.rubric},
@@ -51,16 +46,11 @@ def upload_open_examples(
     client: Client, conversations: Sequence[OpenConversation], runs: int
 ) -> str:
     """Create (or reuse) the LangSmith dataset of these examples; return its name."""
-    ids = ",".join(sorted(c.conversation_id for c in conversations))
-    name = f"{DATASET_PREFIX}-{hashlib.sha256(ids.encode()).hexdigest()[:8]}-x{runs}"
-    if not client.has_dataset(dataset_name=name):
-        dataset = client.create_dataset(name, description="Open conversations x runs")
-        examples = open_examples(conversations, runs)
-        client.create_examples(
-            dataset_id=dataset.id,
-            examples=[{"id": e.id, "inputs": e.inputs, "outputs": e.outputs} for e in examples],
-        )
-    return name
+    return ensure_dataset(
+        client, DATASET_PREFIX, [c.conversation_id for c in conversations], runs,
+        "Open conversations x runs (langgraph-mediator)",
+        lambda: open_examples(conversations, runs),
+    )  # fmt: skip
 
 
 def needed_evaluator(outputs: dict[str, Any]) -> dict[str, Any]:

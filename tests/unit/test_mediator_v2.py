@@ -9,11 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from fakes import UNUSED_ENDPOINT, ScriptedChatModel, reading, scripted
-from langchain_core.messages import HumanMessage
-from langgraph.checkpoint.memory import InMemorySaver
+from fakes import UNUSED_ENDPOINT, ChatThread, ScriptedChatModel, reading, scripted
 
-from langgraph_mediator import MediatorContext, build_mediator_graph
+from langgraph_mediator import MediatorContext
 from langgraph_mediator.core.policy import question_for, same_question
 from langgraph_mediator.state import MediatorReading
 
@@ -21,28 +19,14 @@ TRIANGLES = "What is the total area of the two triangles?"
 WIDTH_Q = "What are the base and height of the second triangle?"
 
 
-class Chat:
-    def __init__(self, mediator: ScriptedChatModel, **context: Any) -> None:
-        self.mediator = mediator
-        self.assistant = scripted(*["an answer"] * 6)
-        self.graph = build_mediator_graph(
-            self.assistant, mediator_model=mediator, checkpointer=InMemorySaver()
-        )
-        self.context = MediatorContext(base_url=UNUSED_ENDPOINT, **context)
-        self.config: Any = {"configurable": {"thread_id": "t"}}
-
-    async def say(self, text: str) -> dict[str, Any]:
-        return await self.graph.ainvoke(
-            {"messages": [HumanMessage(text)]}, self.config, context=self.context
-        )
-
-    def prompt(self, call: int = -1) -> str:
-        return str(self.mediator.seen[call][1].content)
+def chat_with(mediator: ScriptedChatModel, **context: Any) -> ChatThread:
+    """A thread whose Mediator replays ``mediator``'s script."""
+    return ChatThread(mediator, **context)
 
 
 async def test_a_question_the_user_passed_over_is_never_asked_again() -> None:
     missing = ["the second triangle's base and height"]
-    chat = Chat(scripted(
+    chat = chat_with(scripted(
         reading("new_task", goal="Add two triangles' areas.", new=["The first is 3 by 4."],
                 missing=missing, question=WIDTH_Q),
         reading("new_information", new=["Give the answer in square cm."], missing=missing,
@@ -59,7 +43,7 @@ async def test_a_question_the_user_passed_over_is_never_asked_again() -> None:
 
 
 async def test_the_turn_prompt_lists_every_question_asked_with_its_reply() -> None:
-    chat = Chat(scripted(
+    chat = chat_with(scripted(
         reading("new_task", new=["Convert 20 degrees."], missing=["the unit"],
                 question="Which unit is 20 in?"),
         reading("new_information", new=["20 is in Celsius."], missing=["the target unit"],
@@ -91,7 +75,7 @@ def test_questions_about_the_same_detail_are_the_same_question() -> None:
 
 async def test_the_mediator_is_told_what_the_assistant_already_has() -> None:
     environment = "The database has this schema: CREATE TABLE pets"
-    chat = Chat(scripted(reading("new_task", new=["Count the dogs."])),
+    chat = chat_with(scripted(reading("new_task", new=["Count the dogs."])),
                 assistant_environment=environment)  # fmt: skip
     await chat.say("count the dogs")
     assert (
@@ -106,7 +90,7 @@ TABLE = "| city | population |\n|---|---|\n| Lisbon | 545000 |\n| Porto | 232000
 
 async def test_pasted_material_reaches_the_assistant_whole_and_never_through_the_model() -> None:
     message = f"summarise the notes below\n\n{DOCUMENT}\n\nand use this table\n\n{TABLE}"
-    chat = Chat(
+    chat = chat_with(
         scripted(
             reading(
                 "new_task",
@@ -128,7 +112,7 @@ async def test_pasted_material_reaches_the_assistant_whole_and_never_through_the
 
 
 async def test_material_in_the_ledger_is_shown_to_the_mediator_by_its_opening_only() -> None:
-    chat = Chat(scripted(
+    chat = chat_with(scripted(
         reading("new_task", goal="Summarise the notes."),
         reading("new_information", new=["Keep it under 100 words."]),
     ))  # fmt: skip
@@ -139,7 +123,7 @@ async def test_material_in_the_ledger_is_shown_to_the_mediator_by_its_opening_on
 
 
 async def test_each_requirement_keeps_the_users_own_sentence() -> None:
-    chat = Chat(scripted(reading("new_task", goal="Price the order.",
+    chat = chat_with(scripted(reading("new_task", goal="Price the order.",
                                  new=["There are 12 boxes.", "Each box costs $4."])))  # fmt: skip
     out = await chat.say("Price my order. I have 12 boxes. Each one is $4.")
     sources = [r["source"] for r in out["ledger"]]
@@ -147,7 +131,7 @@ async def test_each_requirement_keeps_the_users_own_sentence() -> None:
 
 
 async def test_a_fact_the_reading_dropped_is_kept_in_the_users_words() -> None:
-    chat = Chat(scripted(reading("new_task", goal="Price the order.",
+    chat = chat_with(scripted(reading("new_task", goal="Price the order.",
                                  new=["There are 12 boxes."])))  # fmt: skip
     out = await chat.say("Price my order. I have 12 boxes. Each one is $4.")
     assert "Each one is $4." in out["instruction"]
@@ -155,7 +139,7 @@ async def test_a_fact_the_reading_dropped_is_kept_in_the_users_words() -> None:
 
 
 async def test_a_corrected_value_named_in_the_correction_is_not_kept_as_dropped() -> None:
-    chat = Chat(scripted(
+    chat = chat_with(scripted(
         reading("new_task", goal="Price the order.", new=["There are 12 boxes."]),
         reading("correction", changes=[{"requirement_id": "R1", "action": "supersede",
                                         "replacement": "There are 15 boxes."}]),

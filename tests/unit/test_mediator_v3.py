@@ -14,11 +14,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from fakes import UNUSED_ENDPOINT, ScriptedChatModel, reading, scripted, supersede, tool_reply
-from langchain_core.messages import AIMessage, HumanMessage
-from langgraph.checkpoint.memory import InMemorySaver
+from fakes import ChatThread, reading, scripted, supersede, tool_reply
+from langchain_core.messages import AIMessage
 
-from langgraph_mediator import MediatorContext, build_mediator_graph
 from langgraph_mediator.core import next_step
 from langgraph_mediator.core.instruction import ANSWERS_HEADER, NEEDED_HEADER, STANDING_HEADER
 from langgraph_mediator.core.policy import question_for, same_question
@@ -31,32 +29,16 @@ BULLETS = "Answer in bulleted lists for the whole conversation."
 DRAFT_TWO = "Version two:\n" + "\n".join(f"- line {i} of the second draft" for i in range(40))
 
 
-class Thread:
-    """One conversation through the mediator graph, with scripted readings and answers."""
-
-    def __init__(self, *readings: AIMessage, answers: list[str] | None = None, **context: Any):
-        self.mediator = scripted(*readings)
-        self.assistant: ScriptedChatModel = scripted(*(answers or ["an answer"] * 10))
-        self.graph = build_mediator_graph(
-            self.assistant, mediator_model=self.mediator, checkpointer=InMemorySaver()
-        )
-        self.context = MediatorContext(base_url=UNUSED_ENDPOINT, **context)
-        self.config: Any = {"configurable": {"thread_id": "t"}}
-
-    async def say(self, text: str) -> dict[str, Any]:
-        return await self.graph.ainvoke(
-            {"messages": [HumanMessage(text)]}, self.config, context=self.context
-        )
-
-    def prompt(self, call: int = -1) -> str:
-        return str(self.mediator.seen[call][1].content)
+def thread_of(*readings: AIMessage, answers: list[str] | None = None, **context: Any) -> ChatThread:
+    """A thread whose Mediator gives ``readings`` and whose Assistant gives ``answers``."""
+    return ChatThread(scripted(*readings), scripted(*(answers or ["an answer"] * 10)), **context)
 
 
 # --- 1. a new task keeps what holds for the thread; an earlier task can be gone back to -----
 
 
 async def test_a_new_task_keeps_what_the_user_said_for_the_whole_thread() -> None:
-    chat = Thread(
+    chat = thread_of(
         reading("new_task", goal="Plan a weekend in Lisbon.", standing=[BULLETS],
                 new=["The trip is in May."]),
         reading("new_task", goal="Suggest a pasta recipe.", task_type="cooking"),
@@ -70,7 +52,7 @@ async def test_a_new_task_keeps_what_the_user_said_for_the_whole_thread() -> Non
 
 
 async def test_a_standing_preference_is_withdrawn_by_a_correction_in_a_later_task() -> None:
-    chat = Thread(
+    chat = thread_of(
         reading("new_task", goal="Plan a weekend.", standing=[BULLETS]),
         reading("new_task", goal="Suggest a recipe."),
         reading("correction", goal="", changes=[{"requirement_id": "R1", "action": "retract"}]),
@@ -83,7 +65,7 @@ async def test_a_standing_preference_is_withdrawn_by_a_correction_in_a_later_tas
 
 
 async def test_a_new_task_that_builds_on_an_earlier_one_carries_its_requirements() -> None:
-    chat = Thread(
+    chat = thread_of(
         reading("new_task", goal="Plan a trip to NYC.", new=["The trip is in May.",
                                                             "Two kids come along."]),
         reading("new_task", goal="Write a Python script that renames files.", task_type="code",
@@ -100,7 +82,7 @@ async def test_a_new_task_that_builds_on_an_earlier_one_carries_its_requirements
 
 
 async def test_going_back_to_an_earlier_task_makes_it_current_as_it_was_left() -> None:
-    chat = Thread(
+    chat = thread_of(
         reading("new_task", goal="Write an email to my landlord.", new=["The heater is broken."]),
         reading("new_task", goal="Convert 5 miles to km.", task_type="math"),
         reading("new_information", goal="", task_type="", new=["Make it more formal."],
@@ -120,7 +102,7 @@ async def test_going_back_to_an_earlier_task_makes_it_current_as_it_was_left() -
 
 
 async def test_an_answered_request_leaves_the_instruction_but_stays_in_the_record() -> None:
-    chat = Thread(
+    chat = thread_of(
         reading("new_task", goal="Recommend museums in Paris.", new=["Only free museums."]),
         reading("new_task", goal="Recommend restaurants in Paris."),
         reading("new_task", goal="Recommend bars in Paris."),
@@ -139,7 +121,7 @@ async def test_an_answered_request_leaves_the_instruction_but_stays_in_the_recor
 
 
 async def test_an_earlier_answer_the_user_points_at_reaches_the_assistant_whole() -> None:
-    chat = Thread(
+    chat = thread_of(
         reading("new_task", goal="Write a tagline for a coffee shop.", task_type="writing"),
         reading("new_information", goal="", task_type="", new=["Make it longer."]),
         reading("new_information", goal="", task_type="", new=["Make it rhyme."]),
@@ -161,7 +143,7 @@ async def test_an_earlier_answer_the_user_points_at_reaches_the_assistant_whole(
 
 
 async def test_an_answer_label_that_names_no_answer_is_dropped_and_noted() -> None:
-    chat = Thread(
+    chat = thread_of(
         reading("new_task", goal="Write a haiku.", task_type="writing"),
         reading("new_information", goal="", task_type="", answers=["A9"], new=["Shorter."]),
     )
@@ -175,7 +157,7 @@ async def test_an_answer_label_that_names_no_answer_is_dropped_and_noted() -> No
 
 
 async def test_a_fact_the_thread_already_holds_is_not_added_again_in_the_users_words() -> None:
-    chat = Thread(
+    chat = thread_of(
         reading("new_task", goal="Find a dentist.", standing=["The user lives in Denver."]),
         reading("new_task", goal="Find a gym near the user's home."),
     )
@@ -195,13 +177,13 @@ async def test_a_fact_the_thread_already_holds_is_not_added_again_in_the_users_w
 async def test_a_fact_a_requirement_states_in_another_form_is_not_duplicated(
     message: str, requirement: str
 ) -> None:
-    chat = Thread(reading("new_task", goal="Plan a trip.", new=[requirement]))
+    chat = thread_of(reading("new_task", goal="Plan a trip.", new=[requirement]))
     out = await chat.say(message)
     assert message not in out["instruction"], out["instruction"]
 
 
 async def test_a_fact_carried_by_the_answer_the_user_points_at_is_not_duplicated() -> None:
-    chat = Thread(
+    chat = thread_of(
         reading("new_task", goal="Name a bakery.", task_type="writing"),
         reading("new_information", goal="", task_type="", answers=["A1"],
                 new=["Use the first name from before."]),
@@ -218,7 +200,7 @@ async def test_a_fact_carried_by_the_answer_the_user_points_at_is_not_duplicated
 async def test_a_misspelt_field_is_refused_and_the_retry_fires() -> None:
     args = {"task_type": "math", "goal": "Add.", "feedback": "new_task", "new_requirement": ["2+2"]}
     misspelt = tool_reply("MediatorReading", args)
-    chat = Thread(misspelt, reading("new_task", goal="Add.", new=["Add 2 and 2."]))
+    chat = thread_of(misspelt, reading("new_task", goal="Add.", new=["Add 2 and 2."]))
     out = await chat.say("add 2 and 2")
     assert len(out["turn_usage"]["calls"]) == 3 and out["turn_usage"]["fallback"] is None
     assert "Add 2 and 2." in out["instruction"]
@@ -243,7 +225,7 @@ def test_a_half_specified_change_is_refused(change: dict[str, str]) -> None:
 
 async def test_a_refused_change_deletes_nothing() -> None:
     half = reading("correction", goal="", changes=[{"requirement_id": "R1", "action": "refine"}])
-    chat = Thread(
+    chat = thread_of(
         reading("new_task", goal="Price a basket.", new=["The total is $25.99 at the end."]),
         half, half,
     )  # fmt: skip
@@ -265,7 +247,7 @@ def test_a_real_messages_facts_fit_the_caps() -> None:
 
 
 async def test_an_open_detail_survives_an_ok_and_the_mediator_sees_it() -> None:
-    chat = Thread(
+    chat = thread_of(
         reading("new_task", goal="Book a table.", missing=["how many people"],
                 assumable=["the time of day"]),
         reading("confirmation", goal=""),
@@ -283,7 +265,7 @@ async def test_an_open_detail_survives_an_ok_and_the_mediator_sees_it() -> None:
 
 async def test_a_detail_the_user_could_not_give_is_needed_not_assumed() -> None:
     missing = ["the second triangle's base and height"]
-    chat = Thread(
+    chat = thread_of(
         reading("new_task", goal="Add two triangles' areas.", new=["The first is 3 by 4."],
                 missing=missing, question="What are the second triangle's base and height?"),
         reading("new_information", goal="", missing=missing),
@@ -318,7 +300,7 @@ def test_questions_naming_different_things_are_different_questions() -> None:
 
 async def test_a_vague_goal_is_rewritten_once_the_task_arrives() -> None:
     assert "while the current goal is still vague" in MEDIATOR_SYSTEM_PROMPT
-    chat = Thread(
+    chat = thread_of(
         reading("new_task", goal="Help the user with something.", task_type="general"),
         reading("new_information", goal="Work out the area of a triangle with sides 3, 4, 5.",
                 task_type="math", new=["The sides are 3, 4 and 5."]),
@@ -335,7 +317,7 @@ MALFORMED = [AIMessage("not a tool call"), AIMessage("still not")]
 
 
 async def test_a_failed_reading_of_yes_keeps_it_as_the_reply_to_the_open_question() -> None:
-    chat = Thread(
+    chat = thread_of(
         reading("new_task", goal="Convert 20 degrees.", new=["Convert 20 degrees."],
                 missing=["the unit"], question="Is 20 in Celsius?"),
         *MALFORMED,
@@ -347,7 +329,7 @@ async def test_a_failed_reading_of_yes_keeps_it_as_the_reply_to_the_open_questio
 
 
 async def test_a_failed_reading_of_yes_answers_the_question_the_answer_ended_on() -> None:
-    chat = Thread(
+    chat = thread_of(
         reading("new_task", goal="Convert 20 degrees.", new=["Convert 20 degrees C to F."]),
         *MALFORMED,
         answers=["That is 68 F. Should I round it?", "68"],
@@ -357,10 +339,15 @@ async def test_a_failed_reading_of_yes_answers_the_question_the_answer_ended_on(
     assert "Should I round it?" in out["instruction"] and "replied: yes" in out["instruction"]
 
 
-async def test_a_failed_reading_of_a_bare_ok_with_no_question_open_is_a_confirmation() -> None:
-    chat = Thread(
+@pytest.mark.parametrize(
+    "second",
+    [MALFORMED, [reading("new_information", goal="", new=["The user is satisfied."])]],
+    ids=["failed reading", "read with a requirement"],
+)
+async def test_an_ok_with_no_question_open_is_a_confirmation(second: list[AIMessage]) -> None:
+    chat = thread_of(
         reading("new_task", goal="Convert 20 degrees.", new=["Convert 20 degrees C to F."]),
-        *MALFORMED,
+        *second,
         answers=["68 F.", "68 F."],
     )  # fmt: skip
     first = await chat.say("convert 20 degrees C to F")
@@ -387,7 +374,7 @@ def test_the_graph_routes_by_the_one_decision(state: dict[str, Any], step: str, 
 
 
 async def test_an_earlier_task_label_in_a_single_task_thread_is_kept_in_the_task() -> None:
-    chat = Thread(
+    chat = thread_of(
         reading("new_task", goal="Add.", new=["Add 2 and 2."]),
         reading("new_information", goal="", new=["Then double it."], earlier_task="T7"),
         single_task=True,
@@ -398,7 +385,7 @@ async def test_an_earlier_task_label_in_a_single_task_thread_is_kept_in_the_task
 
 
 async def test_supersede_helper_still_applies_under_v3() -> None:
-    chat = Thread(
+    chat = thread_of(
         reading("new_task", goal="Paint a room.", new=["The walls are 4 m wide."]),
         reading("correction", goal="", changes=[supersede("R1", "The walls are 5 m wide.")]),
     )
@@ -431,7 +418,7 @@ def test_a_contraction_is_no_name_so_its_sentence_is_not_kept_again() -> None:
 
 
 async def test_a_new_task_may_build_on_the_task_it_follows() -> None:
-    chat = Thread(
+    chat = thread_of(
         reading("new_task", goal="Estimate a mortgage payment.", task_type="finance",
                 new=["The loan is $300,000 over 30 years."]),
         reading("new_task", goal="Compare it with a 15-year term.", earlier_task="T1"),
@@ -444,7 +431,7 @@ async def test_a_new_task_may_build_on_the_task_it_follows() -> None:
 
 
 async def test_building_on_a_task_carries_its_requirements_not_the_answers_it_was_handed() -> None:
-    chat = Thread(
+    chat = thread_of(
         reading("new_task", goal="Plan a June trip to Montreal.", new=["The trip is in June."]),
         reading("new_information", goal="", task_type="", answers=["A1"], new=["Shorter."]),
         reading("new_task", goal="Suggest what to pack for Montreal.", earlier_task="T1"),
@@ -469,7 +456,7 @@ def test_a_goal_is_not_flagged_for_the_filler_words_of_a_withdrawn_requirement()
 
 
 async def test_a_read_yes_to_an_open_question_keeps_what_the_reading_says_it_means() -> None:
-    chat = Thread(
+    chat = thread_of(
         reading("new_task", goal="Convert 20 degrees.", new=["Convert 20 degrees."]),
         reading("new_information", goal="", new=["Give the result in Celsius."]),
         answers=["Should I give it in Celsius?", "-6.7"],
@@ -479,20 +466,8 @@ async def test_a_read_yes_to_an_open_question_keeps_what_the_reading_says_it_mea
     assert "Give the result in Celsius." in out["instruction"]
 
 
-async def test_a_read_ok_with_no_question_open_adds_nothing() -> None:
-    chat = Thread(
-        reading("new_task", goal="Convert 20 degrees.", new=["Convert 20 degrees C to F."]),
-        reading("new_information", goal="", new=["The user is satisfied."]),
-        answers=["68 F.", "68 F."],
-    )  # fmt: skip
-    first = await chat.say("convert 20 degrees C to F")
-    out = await chat.say("ok")
-    assert out["reading"]["feedback"] == "confirmation"
-    assert out["instruction"] == first["instruction"]
-
-
 async def test_going_back_to_a_task_may_name_its_requirements_by_the_ids_a_copy_showed() -> None:
-    chat = Thread(
+    chat = thread_of(
         reading("new_task", goal="Write a SQL query of orders.", task_type="code",
                 new=["Count the orders per customer."]),
         reading("new_task", goal="Suggest an index for the query.", earlier_task="T1"),
