@@ -13,7 +13,14 @@ against none of 20 with them required.
 
 Every string and list is bounded: an unbounded field lets a small model loop
 until ``max_tokens`` (measured: 90 s for one call), bounded it parses in under a
-second.
+second. The bounds fit a real message (16 requirements of 500 characters; a
+longer block is material, passed on verbatim by label), and unknown fields or a
+half-specified change are refused, so the retry fires instead of a silent loss.
+
+Beyond the one task the sharded protocol knows, a reading places the message in
+an open thread: ``standing`` (what holds for the whole thread), ``earlier_task``
+(a task it goes back to or builds on) and ``answers`` (the Assistant's earlier
+answers it points at, by label).
 """
 
 from __future__ import annotations
