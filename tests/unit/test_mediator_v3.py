@@ -480,3 +480,27 @@ async def test_going_back_to_a_task_may_name_its_requirements_by_the_ids_a_copy_
     out = await chat.say("back to the query: drop the counts")
     assert out["task_number"] == 1 and out["ledger"][0]["status"] == "retracted"
     assert "Count the orders" not in out["instruction"]
+
+
+def test_the_mediators_prompt_does_not_grow_with_the_threads_text() -> None:
+    from langgraph_mediator.core import mediator_prompt
+
+    def thread_after(turns: int) -> Any:
+        answer = "A long answer. " * 200
+        numbers = range(1, turns + 1)
+        tasks = [
+            {"number": n, "turn": n, "answered_turn": n, "builds_on": None,
+             "intent": {"task_type": "t", "goal": f"Request {n}.", "missing_information": []}}
+            for n in numbers
+        ]  # fmt: skip
+        return {
+            "messages": [], "turn": turns, "task_number": turns, "tasks": tasks, "ledger": [],
+            "intent": tasks[-1]["intent"], "last_answer": answer,
+            "answers": [{"turn": n, "task": n, "text": answer} for n in numbers],
+        }  # fmt: skip
+
+    def size(turns: int) -> int:
+        return sum(len(str(m.content)) for m in mediator_prompt(thread_after(turns), "next?", []))
+
+    assert size(50) - size(10) < 100, "earlier tasks and answers are listed latest few, by opening"
+    assert size(50) < size(1) + 3_000
