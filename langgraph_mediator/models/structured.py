@@ -26,6 +26,7 @@ import time
 from functools import cache, partial
 from typing import Any, Literal, TypeVar
 
+import openai
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 from langchain_core.runnables import Runnable
@@ -198,9 +199,10 @@ async def ask_structured(
             reply, seconds = await guarded_call(partial(bound.ainvoke, asked), base_url=base_url)
         except ModelEndpointError as exc:
             raise _with_mode_hint(exc, concrete) from exc
-        except ValueError as exc:  # pydantic's ValidationError too
+        except (ValueError, openai.LengthFinishReasonError) as exc:  # ValidationError too
             # The client could not build a message from the reply (tool arguments that
-            # are JSON but not an object): as malformed as a reply that fails the schema.
+            # are JSON but not an object, a JSON reply cut at max_tokens): as malformed
+            # as a reply that fails the schema.
             calls.append(call_record(node, model_label(model), None, time.perf_counter() - began))
             error = f"unreadable reply: {exc}"[:300]
             continue

@@ -15,8 +15,9 @@ import json
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import openai
 import pytest
-from fakes import scripted
+from fakes import ScriptedChatModel, scripted, tool_reply
 from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
 from langchain_openai import ChatOpenAI
 from openai_stub import OpenAIStub, Reply, ToolCall
@@ -155,3 +156,31 @@ async def test_a_mediator_turn_against_ollama_reads_with_json_schema(
 def test_a_bad_mode_is_a_clear_error() -> None:
     with pytest.raises(ValueError, match="MEDIATOR_STRUCTURED_OUTPUT"):
         MediatorContext(structured_output="xml")  # type: ignore[arg-type]
+
+
+class CutAtMaxTokens(ScriptedChatModel):
+    """An endpoint whose JSON reply ran into max_tokens: the client raises, as openai's does."""
+
+    def _generate(self, messages: Any, *args: Any, **kwargs: Any) -> Any:
+        self.seen.append(list(messages))
+        if len(self.seen) == 1:
+            from openai.types.chat import ChatCompletion
+
+            cut = ChatCompletion.model_validate({
+                "id": "c", "object": "chat.completion", "created": 0, "model": "m",
+                "choices": [{"index": 0, "finish_reason": "length",
+                             "message": {"role": "assistant", "content": '{"task_type'}}],
+            })  # fmt: skip
+            raise openai.LengthFinishReasonError(completion=cut)
+        return super()._generate(messages, *args, **kwargs)
+
+
+async def test_a_json_reply_cut_at_max_tokens_is_malformed_and_retried() -> None:
+    valid = {"task_type": "math", "goal": "Convert.", "feedback": "new_task"}
+    model = CutAtMaxTokens(messages=iter([tool_reply("MediatorReading", valid)]), seen=[])
+    parsed, calls, error = await ask_structured(
+        model, MediatorReading, [HumanMessage("convert 20 C")], node="detect_intent",
+        base_url=None,
+    )  # fmt: skip
+    assert parsed is not None and parsed.goal == "Convert.", error
+    assert len(calls) == 2 and "refused" in str(model.seen[1][-1].content)
