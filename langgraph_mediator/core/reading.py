@@ -18,7 +18,7 @@ from langgraph_mediator.core.ledger import active_requirements, answer_at
 from langgraph_mediator.core.material import evident_material, message_blocks
 from langgraph_mediator.core.prompts import mediator_prompt
 from langgraph_mediator.core.sources import dropped_facts, sentences
-from langgraph_mediator.core.tasks import earlier_task, move_task, thread_tasks
+from langgraph_mediator.core.tasks import TaskMove, earlier_task, move_task, thread_tasks
 from langgraph_mediator.models import ask_structured
 from langgraph_mediator.state.context import MediatorContext, StructuredOutput
 from langgraph_mediator.state.mediator import MediatorState, ModelCall, Requirement
@@ -136,8 +136,10 @@ def settle_reading(
     """
     notes: list[str] = []
     reading = _without_acknowledgements(reading, state, message, notes)
-    reading = _settle_feedback(reading, state, context, notes)
-    reading = _with_unchanged_goal(_known_labels(reading, state, notes), state)
+    reading = _known_labels(_settle_feedback(reading, state, context, notes), state, notes)
+    # Where the reading takes the thread is settled now; the goal and the words need it.
+    move = move_task(state, reading, state.get("turn", 0) + 1)
+    reading = _with_unchanged_goal(reading, state, move)
     blocks = message_blocks(message)
     material, added = evident_material(blocks, reading.material)
     if added:
@@ -147,7 +149,7 @@ def settle_reading(
         reading = reading.model_copy(update={"material": labels})
     words = "\n\n".join(b.text for b in blocks if b not in material)
     if reading.feedback not in UNCHANGING:
-        reading = _keep_user_words(reading, state, words, notes)
+        reading = _keep_user_words(reading, state, move, words, notes)
     return reading, notes
 
 
@@ -215,7 +217,9 @@ def _known_labels(
     return reading.model_copy(update=update) if update else reading
 
 
-def _with_unchanged_goal(reading: MediatorReading, state: MediatorState) -> MediatorReading:
+def _with_unchanged_goal(
+    reading: MediatorReading, state: MediatorState, move: TaskMove
+) -> MediatorReading:
     """Fill in the task type and goal a reading left empty, which means they are unchanged.
 
     Unchanged means the task's the message is about: the current one, or the
@@ -223,7 +227,7 @@ def _with_unchanged_goal(reading: MediatorReading, state: MediatorState) -> Medi
     """
     if not state.get("intent") or reading.feedback == "new_task":
         return reading
-    intent = move_task(state, reading, state.get("turn", 0) + 1).previous_intent
+    intent = move.previous_intent
     if intent is None:
         return reading
     unchanged = {"goal": intent["goal"], "task_type": intent["task_type"]}
@@ -231,9 +235,8 @@ def _with_unchanged_goal(reading: MediatorReading, state: MediatorState) -> Medi
     return reading.model_copy(update=update) if update else reading
 
 
-def _in_force_after(state: MediatorState, reading: MediatorReading) -> list[Requirement]:
+def _in_force_after(state: MediatorState, move: TaskMove) -> list[Requirement]:
     """What will be in force once the reading moved the thread to its task (before it adds)."""
-    move = move_task(state, reading, state.get("turn", 0) + 1)
     ledger = state.get("ledger", [])
     kept = active_requirements(ledger, move.number)
     builds_on = move.tasks[-1]["builds_on"] if move.opened else None
@@ -253,12 +256,12 @@ def _carriers(
 
 
 def _keep_user_words(
-    reading: MediatorReading, state: MediatorState, words: str, notes: list[str]
+    reading: MediatorReading, state: MediatorState, move: TaskMove, words: str, notes: list[str]
 ) -> MediatorReading:
     """Keep in the user's words what the reading lost (``words``: the message less its material)."""
     if not words.strip():
         return reading
-    in_force = _in_force_after(state, reading)
+    in_force = _in_force_after(state, move)
     starts_task = not state.get("intent") or reading.feedback == "new_task"
     carried = (
         reading.new_requirements or reading.standing or reading.changes or reading.material
