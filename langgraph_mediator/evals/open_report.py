@@ -164,9 +164,10 @@ def write_open_report(
     lines += [f"- {k}: {v}" for k, v in header.items()]
     lines += ["", "Needed carried: the share of each conversation's needed strings that the "
               "Assistant's final input holds (deterministic). Stale held: strings the user "
-              "withdrew or rejected that it still holds. Passed: the judge's verdict on the "
-              "rubric question, about the final answer. Means over conversations with 95% "
-              "bootstrap intervals.", "", open_table(figures), "", "![open](open.png)"]  # fmt: skip
+              "withdrew or rejected that it still states as the user's word (an old answer "
+              "quoted whole is not). Passed: the judge's verdict on the rubric question, about "
+              "the final answer. Means over conversations with 95% bootstrap intervals.", "",
+              open_table(figures), "", "![open](open.png)"]  # fmt: skip
     path = out_dir / "open.md"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     data = {"header": header, "figures": [asdict(f) for f in figures]}
