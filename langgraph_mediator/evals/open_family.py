@@ -25,9 +25,8 @@ what travels, not whether to ask. Two figures per conversation:
 
 from __future__ import annotations
 
-import asyncio
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, replace
 from enum import StrEnum
 from typing import Any
@@ -42,7 +41,6 @@ from pydantic import BaseModel, Field
 from langgraph_mediator.core.instruction import without_answers
 from langgraph_mediator.core.messages import text_of
 from langgraph_mediator.errors import MediatorError
-from langgraph_mediator.evals.cache import cache_scope
 from langgraph_mediator.evals.conversation import (
     NO_GUIDELINES_USER,
     EvalEnvironment,
@@ -281,31 +279,3 @@ async def run_open_conversation(
         result.outcome = outcome_of(exc)
     result.seconds = round(time.perf_counter() - began, 3)
     return result
-
-
-async def run_open_family(
-    env: EvalEnvironment,
-    conversations: Sequence[OpenConversation],
-    settings: Sequence[OpenSetting],
-    runs: int,
-    *,
-    concurrency: int = 2,
-    on_result: Callable[[OpenResult], None] | None = None,
-) -> list[OpenResult]:
-    """Every (setting, conversation, run), ``concurrency`` at a time, in a stable order.
-
-    Without LangSmith; :class:`~.open_experiments.OpenExperiments` runs the same
-    conversations as one experiment per setting.
-    """
-    gate = asyncio.Semaphore(max(1, concurrency))
-
-    async def one(setting: OpenSetting, conversation: OpenConversation, run: int) -> OpenResult:
-        async with gate:
-            with cache_scope(f"run={run}"):  # each run its own responses, not the first's again
-                result = await run_open_conversation(env, conversation, setting, run)
-        if on_result is not None:
-            on_result(result)
-        return result
-
-    jobs = [one(s, c, r) for s in settings for c in conversations for r in range(runs)]
-    return list(await asyncio.gather(*jobs))

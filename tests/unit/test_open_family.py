@@ -16,7 +16,6 @@ from langgraph_mediator.evals.open_family import (
     OpenSetting,
     open_judge_prompt,
     run_open_conversation,
-    run_open_family,
 )
 from langgraph_mediator.evals.open_report import open_figures, write_open_report
 from langgraph_mediator.evals.open_tasks import OpenConversation, parse_open_conversation
@@ -111,10 +110,11 @@ async def test_the_family_runs_every_setting_and_conversation_in_order() -> None
     conversations: list[OpenConversation] = [CONVERSATION]
     seen: list[str] = []
     env = environment(*CARRYING, *CARRYING)
-    results = await run_open_family(
-        env, conversations, list(OpenSetting), 1, concurrency=1,
-        on_result=lambda r: seen.append(r.setting),
-    )  # fmt: skip
+    from langgraph_mediator.evals.open_experiments import OpenExperiments
+
+    run = OpenExperiments(env, conversations, list(OpenSetting), 1, "t", concurrency=1,
+                          on_result=lambda r: seen.append(r.setting))  # fmt: skip
+    results = await run.run()
     assert [r.setting for r in results] == ["BARE", "MEDIATOR", "MEDIATOR+HISTORY"]
     assert seen == ["BARE", "MEDIATOR", "MEDIATOR+HISTORY"]
     assert [r.missing for r in results] == [[], [], []]
