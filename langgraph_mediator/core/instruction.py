@@ -44,16 +44,11 @@ def instruction_content(instruction: str) -> str:
     the Assistant's earlier answers it carries are the Assistant's words. What
     remains is for checks that ask which of the user's facts it states.
     """
-    kept = []
-    in_answer = False
-    for line in instruction.splitlines():
-        marker = _MARKER.match(line)
-        if marker:
-            in_answer = marker.group(1) == "A" and not line.startswith("----- end of")
-            continue
-        if in_answer or line.startswith(_SCAFFOLD):
-            continue
-        kept.append(line.removeprefix("Task: ").removeprefix("- "))
+    kept = [
+        line.removeprefix("Task: ").removeprefix("- ")
+        for line in without_answers(instruction).splitlines()
+        if not (_MARKER.match(line) or line.startswith(_SCAFFOLD))
+    ]
     return "\n".join(kept)
 
 

@@ -229,6 +229,7 @@ def mediator_prompt(
     intent = state.get("intent")
     task = state.get("task_number", 0)
     in_force = active_requirements(state.get("ledger", []), task)
+    standing = [r for r in in_force if is_standing(r)]
     answers = state.get("answers", [])
     last_answer = _cut(state.get("last_answer", ""), LAST_ANSWER_CHARS)
     blocks = message_blocks(message)
@@ -241,7 +242,7 @@ def mediator_prompt(
         goal=neutralise(intent["goal"]) if intent else "(none yet)",
         standing=_section(
             "Standing for the whole conversation:",
-            neutralise("\n".join(ledger_lines([r]) for r in in_force if is_standing(r))),
+            neutralise(ledger_lines(standing) if standing else ""),
         ),
         ledger=neutralise(ledger_lines([r for r in in_force if not is_standing(r)])),
         details=_section("Details still open:", detail_lines(intent)),
