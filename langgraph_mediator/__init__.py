@@ -17,11 +17,14 @@ from langgraph_mediator.errors import (
     UnknownThreadError,
 )
 from langgraph_mediator.graphs import (
+    build_mediated_agent,
     build_mediator_builder,
     build_mediator_graph,
     build_refiner_builder,
     build_refiner_graph,
 )
+from langgraph_mediator.middleware import MediatorMiddleware, describe_environment
+from langgraph_mediator.models import ModelChoice
 from langgraph_mediator.state import (
     MediatorContext,
     MediatorReading,
@@ -34,18 +37,22 @@ __all__ = [
     "InvalidMessageError",
     "LocalModelError",
     "MediatorContext",
+    "MediatorMiddleware",
     "MediatorError",
     "MediatorReading",
     "MediatorState",
+    "ModelChoice",
     "ModelEndpointError",
     "RefinerContext",
     "RefinerOutputError",
     "ThreadOwnershipError",
     "UnknownThreadError",
+    "build_mediated_agent",
     "build_mediator_builder",
     "build_mediator_graph",
     "build_refiner_builder",
     "build_refiner_graph",
+    "describe_environment",
     "validate_user_message",
 ]
 __version__ = "0.1.0"

@@ -113,6 +113,8 @@ class OpenAIStub:
     """The HTTP headers of each request, in order (``Authorization`` included)."""
     peers: list[tuple[str, int]] = field(default_factory=list)
     """The client address of each request, in order (which process made a call)."""
+    models: list[str] = field(default_factory=lambda: ["stub"])
+    """What ``GET /v1/models`` lists (the model an unset name defaults to)."""
     _server: ThreadingHTTPServer | None = field(default=None, repr=False)
 
     @property
@@ -159,7 +161,7 @@ def _handler(stub: OpenAIStub) -> type[BaseHTTPRequestHandler]:
 
         def do_GET(self) -> None:  # noqa: N802 - stdlib hook
             if self.path.rstrip("/").endswith("/models"):
-                models = [{"id": "stub", "object": "model"}]
+                models = [{"id": name, "object": "model"} for name in stub.models]
                 self._send_json(200, {"object": "list", "data": models})
             else:
                 self._send_json(404, {"error": {"message": "not found"}})

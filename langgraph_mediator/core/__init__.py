@@ -17,7 +17,7 @@ The graph's nodes (:mod:`langgraph_mediator.nodes.mediator`) are thin shells
 over these functions.
 """
 
-from langgraph_mediator.core.assistant import Executor, run_assistant
+from langgraph_mediator.core.assistant import Executor, arun_assistant, run_assistant
 from langgraph_mediator.core.instruction import assistant_messages, build_instruction
 from langgraph_mediator.core.ledger import (
     active_requirements,
@@ -30,9 +30,10 @@ from langgraph_mediator.core.ledger import (
 from langgraph_mediator.core.messages import pending_user_text, text_of, validate_user_message
 from langgraph_mediator.core.policy import question_for, wants_clarification
 from langgraph_mediator.core.prompts import mediator_prompt
-from langgraph_mediator.core.reading import TurnReading, read_message
+from langgraph_mediator.core.reading import TurnReading, aread_message, read_message
 from langgraph_mediator.core.steps import (
     CONTINUE_REPLY,
+    aopen_turn,
     clarification_update,
     continuation_update,
     instruction_update,
@@ -48,6 +49,9 @@ from langgraph_mediator.core.turn import (
 from langgraph_mediator.text import comparison_key, fence, redact_secrets
 
 __all__ = [
+    "aopen_turn",
+    "aread_message",
+    "arun_assistant",
     "CONTINUE_REPLY",
     "Executor",
     "TurnReading",

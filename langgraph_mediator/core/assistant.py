@@ -16,7 +16,7 @@ from langchain_core.runnables import Runnable
 from langgraph.pregel import Pregel
 
 from langgraph_mediator.core.messages import text_of
-from langgraph_mediator.models import call_record, guarded_call, model_label
+from langgraph_mediator.models import aguarded_call, call_record, guarded_call, model_label
 from langgraph_mediator.state.mediator import ModelCall
 
 Executor = BaseChatModel | Runnable[Any, Any]
@@ -54,17 +54,34 @@ def execution_calls(produced: list[BaseMessage], label: str, seconds: float) -> 
     return [call_record("execute", label, m, seconds / len(replies)) for m in replies]
 
 
-async def run_assistant(
+def run_assistant(
     executor: Executor, messages: list[BaseMessage], base_url: str | None
 ) -> tuple[AIMessage, list[ModelCall]]:
     """Invoke the executor with the right input shape; its answer and usage records.
+
+    :func:`arun_assistant` is the async form.
 
     Raises:
         ModelEndpointError: the endpoint behind the executor failed.
         TypeError: the executor returned something that is not an answer.
 
     """
-    payload: Any = {"messages": messages} if isinstance(executor, Pregel) else messages
-    result, seconds = await guarded_call(lambda: executor.ainvoke(payload), base_url=base_url)
+    payload = executor_input(executor, messages)
+    result, seconds = guarded_call(lambda: executor.invoke(payload), base_url=base_url)
     answer, produced = answer_and_new_messages(result, len(messages))
     return answer, execution_calls(produced, executor_label(executor), seconds)
+
+
+async def arun_assistant(
+    executor: Executor, messages: list[BaseMessage], base_url: str | None
+) -> tuple[AIMessage, list[ModelCall]]:
+    """:func:`run_assistant`, awaiting the executor (``ainvoke``)."""
+    payload = executor_input(executor, messages)
+    result, seconds = await aguarded_call(lambda: executor.ainvoke(payload), base_url=base_url)
+    answer, produced = answer_and_new_messages(result, len(messages))
+    return answer, execution_calls(produced, executor_label(executor), seconds)
+
+
+def executor_input(executor: Executor, messages: list[BaseMessage]) -> Any:
+    """What ``executor`` takes: a graph its ``messages`` key, anything else the list itself."""
+    return {"messages": messages} if isinstance(executor, Pregel) else messages

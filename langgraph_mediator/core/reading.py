@@ -19,7 +19,7 @@ from langgraph_mediator.core.material import evident_material, message_blocks
 from langgraph_mediator.core.prompts import mediator_prompt
 from langgraph_mediator.core.sources import dropped_facts, sentences
 from langgraph_mediator.core.tasks import TaskMove, earlier_task, move_task, thread_tasks
-from langgraph_mediator.models import ask_structured
+from langgraph_mediator.models import aask_structured, ask_structured
 from langgraph_mediator.state.context import MediatorContext, StructuredOutput
 from langgraph_mediator.state.mediator import MediatorState, ModelCall, Requirement
 from langgraph_mediator.state.reading import MediatorReading
@@ -43,7 +43,7 @@ class TurnReading:
     """The safeguards :func:`settle_reading` applied."""
 
 
-async def ask_for_reading(
+def ask_for_reading(
     model: BaseChatModel,
     prompt: list[BaseMessage],
     base_url: str | None,
@@ -53,25 +53,70 @@ async def ask_for_reading(
 
     Returns the reading, one usage record per call, and why it fell back.
     """
-    reading, calls, error = await ask_structured(
+    asked = ask_structured(
         model, MediatorReading, prompt, node="detect_intent", base_url=base_url, mode=mode
     )
+    return _with_fallback(*asked)
+
+
+async def aask_for_reading(
+    model: BaseChatModel,
+    prompt: list[BaseMessage],
+    base_url: str | None,
+    mode: StructuredOutput = "auto",
+) -> tuple[MediatorReading | None, list[ModelCall], str | None]:
+    """:func:`ask_for_reading`, awaiting the model."""
+    asked = await aask_structured(
+        model, MediatorReading, prompt, node="detect_intent", base_url=base_url, mode=mode
+    )
+    return _with_fallback(*asked)
+
+
+def _with_fallback(
+    reading: MediatorReading | None, calls: list[ModelCall], error: str
+) -> tuple[MediatorReading | None, list[ModelCall], str | None]:
     fallback = None if reading else f"malformed Mediator output twice: {error}"
     return reading, calls, fallback
 
 
-async def read_message(
+def read_message(
     model: BaseChatModel,
     state: MediatorState,
     message: str,
     guidelines: list[str],
     context: MediatorContext,
 ) -> TurnReading:
-    """Read ``message`` against the thread in ``state``: ask, fall back if need be, settle."""
+    """Read ``message`` against the thread in ``state``: ask, fall back if need be, settle.
+
+    :func:`aread_message` is the async form.
+    """
     prompt = mediator_prompt(state, message, guidelines, context.assistant_environment)
-    reading, calls, fallback = await ask_for_reading(
-        model, prompt, context.base_url, context.structured_output
-    )
+    asked = ask_for_reading(model, prompt, context.base_url, context.structured_output)
+    return _settled_turn(state, message, context, *asked)
+
+
+async def aread_message(
+    model: BaseChatModel,
+    state: MediatorState,
+    message: str,
+    guidelines: list[str],
+    context: MediatorContext,
+) -> TurnReading:
+    """:func:`read_message`, awaiting the model."""
+    prompt = mediator_prompt(state, message, guidelines, context.assistant_environment)
+    asked = await aask_for_reading(model, prompt, context.base_url, context.structured_output)
+    return _settled_turn(state, message, context, *asked)
+
+
+def _settled_turn(
+    state: MediatorState,
+    message: str,
+    context: MediatorContext,
+    reading: MediatorReading | None,
+    calls: list[ModelCall],
+    fallback: str | None,
+) -> TurnReading:
+    """The model's reading (or the fallback's), held to the safeguards."""
     settled, notes = settle_reading(
         reading or fallback_reading(state, message), state, message, context
     )

@@ -20,36 +20,56 @@ from langgraph_mediator.core.instruction import build_instruction
 from langgraph_mediator.core.ledger import active_requirements, record_reading, refreshed_goal
 from langgraph_mediator.core.messages import pending_user_text, validate_user_message
 from langgraph_mediator.core.policy import question_for
-from langgraph_mediator.core.reading import read_message
+from langgraph_mediator.core.reading import aread_message, read_message
 from langgraph_mediator.core.turn import opening_update, task_questions
-from langgraph_mediator.guidelines import load_guidelines
+from langgraph_mediator.guidelines import aload_guidelines, load_guidelines
 from langgraph_mediator.state.context import MediatorContext
 from langgraph_mediator.state.mediator import AskedQuestion, Intent, MediatorState
 from langgraph_mediator.state.reading import reading_of
 
-ModelSource = Callable[[], Awaitable[BaseChatModel]]
+ModelSource = Callable[[], BaseChatModel]
 """How a step gets the Mediator's model: only once the message passed (it may start a server)."""
+AsyncModelSource = Callable[[], Awaitable[BaseChatModel]]
+""":data:`ModelSource` for the async step (the model is built off the event loop)."""
 
 
-async def open_turn(
+def open_turn(
     state: MediatorState, model: ModelSource, context: MediatorContext, store: BaseStore | None
 ) -> dict[str, Any]:
     """Read the pending user message against the thread: the update that opens the turn.
 
     The message is validated before the model is asked for, so a bad message
-    starts nothing (not even the embedded model server).
+    starts nothing (not even the embedded model server). :func:`aopen_turn`
+    is the async form.
 
     Raises:
         InvalidMessageError: the pending message is empty, too long or not text.
 
     """
-    message = validate_user_message(
+    message = _pending_message(state, context)
+    guidelines = load_guidelines(store, context.user_id)
+    read = read_message(model(), state, message, guidelines, context)
+    return opening_update(state, read, message, context)
+
+
+async def aopen_turn(
+    state: MediatorState,
+    model: AsyncModelSource,
+    context: MediatorContext,
+    store: BaseStore | None,
+) -> dict[str, Any]:
+    """:func:`open_turn`, awaiting the store, the model's build and the model."""
+    message = _pending_message(state, context)
+    # Neither waits on the other: the store read runs while the model is built (or found).
+    guidelines, mediator = await asyncio.gather(aload_guidelines(store, context.user_id), model())
+    read = await aread_message(mediator, state, message, guidelines, context)
+    return opening_update(state, read, message, context)
+
+
+def _pending_message(state: MediatorState, context: MediatorContext) -> str:
+    return validate_user_message(
         pending_user_text(state["messages"]), max_chars=context.max_message_chars
     )
-    # Neither waits on the other: the store read runs while the model is built (or found).
-    guidelines, mediator = await asyncio.gather(load_guidelines(store, context.user_id), model())
-    read = await read_message(mediator, state, message, guidelines, context)
-    return opening_update(state, read, message, context)
 
 
 def ledger_update(state: MediatorState) -> dict[str, Any]:

@@ -28,7 +28,7 @@ from pydantic import BaseModel, Field
 
 from langgraph_mediator.core import fence
 from langgraph_mediator.evals.tasks import ShardedTask
-from langgraph_mediator.models import ask_structured
+from langgraph_mediator.models import aask_structured
 
 _NUMBER = r"-?\d[\d,]*(?:\.\d+)?"
 _FENCE = re.compile(r"```([a-zA-Z0-9_+-]*)\n(.*?)```", re.DOTALL)
@@ -277,7 +277,7 @@ async def judge_answer(
     task: ShardedTask, answer: str, model: BaseChatModel, *, base_url: str | None = None
 ) -> CheckResult:
     """Score a data2text or summary answer with an LLM judge (marked ``judged``)."""
-    verdict, _calls, error = await ask_structured(
+    verdict, _calls, error = await aask_structured(
         model, JudgeVerdict, judge_prompt(task, answer), node="judge", base_url=base_url
     )
     if verdict is None:

@@ -28,7 +28,7 @@ from rich.console import Console
 
 from langgraph_mediator.core.policy import wants_clarification
 from langgraph_mediator.core.prompts import mediator_prompt
-from langgraph_mediator.core.reading import ask_for_reading
+from langgraph_mediator.core.reading import aask_for_reading
 from langgraph_mediator.evals.cache import cache_scope
 from langgraph_mediator.evals.component_sets import (
     FeedbackItem,
@@ -95,7 +95,7 @@ async def read_item(
     assert env.mediator is not None, "component evals need the Mediator's model"
     prompt = mediator_prompt(state, message, [])
     with cache_scope("component"):
-        reading, _calls, _fallback = await ask_for_reading(
+        reading, _calls, _fallback = await aask_for_reading(
             env.mediator, prompt, env.context.base_url
         )
     return reading

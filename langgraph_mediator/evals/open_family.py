@@ -49,7 +49,7 @@ from langgraph_mediator.evals.conversation import (
 )
 from langgraph_mediator.evals.open_tasks import OpenConversation, contains
 from langgraph_mediator.graphs.mediator import build_mediator_graph
-from langgraph_mediator.models import ask_structured
+from langgraph_mediator.models import aask_structured
 from langgraph_mediator.state import AssistantInput
 from langgraph_mediator.text import fence
 
@@ -242,7 +242,7 @@ async def judge_open(
     judge: BaseChatModel, conversation: OpenConversation, answer: str, base_url: str | None
 ) -> tuple[bool, str]:
     """The judge's verdict and its reason (a malformed verdict twice counts as not passed)."""
-    verdict, _calls, error = await ask_structured(
+    verdict, _calls, error = await aask_structured(
         judge, RubricVerdict, open_judge_prompt(conversation, answer), node="judge",
         base_url=base_url,
     )  # fmt: skip

@@ -25,7 +25,7 @@ from pydantic import BaseModel, Field
 from langgraph_mediator.core import fence
 from langgraph_mediator.evals.personas import NEUTRAL, Persona
 from langgraph_mediator.evals.tasks import ShardedTask
-from langgraph_mediator.models import ask_structured
+from langgraph_mediator.models import aask_structured
 
 _WORD = re.compile(r"[a-z0-9]+")
 _STOPWORDS = frozenset(
@@ -210,7 +210,7 @@ class LLMSimulator(RuleBasedSimulator):
     async def rephrase(self, shard: str, reply: str) -> str:
         """The shard in the user's words; the shard itself if the model fails or drops a number."""
         habit = self.persona.habit if self.persona is not NEUTRAL else ""
-        found, _calls, _error = await ask_structured(
+        found, _calls, _error = await aask_structured(
             self.model, Rephrasing, rephrase_prompt(shard, reply, habit), node="simulator",
             base_url=self.base_url,
         )  # fmt: skip

@@ -10,7 +10,7 @@ Apps call :func:`build_mediated_agent` with their own model and tools.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Literal
 
 from langchain.agents import create_agent
@@ -22,7 +22,7 @@ from langgraph.graph.state import CompiledStateGraph
 from langgraph.store.base import BaseStore
 
 from langgraph_mediator.middleware import MediatorMiddleware, describe_environment
-from langgraph_mediator.models import abuild_chat_model
+from langgraph_mediator.models import ModelChoice, abuild_chat_model
 from langgraph_mediator.state import MediatorContext
 
 Unit = Literal["C", "F", "K"]
@@ -39,11 +39,17 @@ def convert_temperature(value: float, from_unit: Unit, to_unit: Unit) -> float:
     return round({"C": celsius, "F": celsius * 9 / 5 + 32, "K": celsius + 273.15}[to_unit], 4)
 
 
+AgentTool = BaseTool | Callable[..., Any] | dict[str, Any]
+"""A tool in any form ``create_agent`` takes: a tool, a plain function, a tool dict."""
+
+
 def build_mediated_agent(
-    model: BaseChatModel,
-    tools: Sequence[BaseTool] = (convert_temperature,),
+    model: str | BaseChatModel,
+    tools: Sequence[AgentTool] = (convert_temperature,),
     *,
-    mediator_model: BaseChatModel | None = None,
+    system_prompt: str | None = SYSTEM_PROMPT,
+    mediator_model: ModelChoice = None,
+    context: MediatorContext | None = None,
     checkpointer: BaseCheckpointSaver[str] | None = None,
     store: BaseStore | None = None,
     name: str = "agent",
@@ -52,11 +58,26 @@ def build_mediated_agent(
 
     The Mediator is told the agent's system prompt and tools, so it never asks
     the user for what the agent can look up or compute.
+
+    Args:
+        model: the agent's model, as ``create_agent`` takes it (a name such as
+            ``"openai:gpt-4o-mini"``, or a chat model).
+        tools: the agent's tools, in any form ``create_agent`` takes.
+        system_prompt: the agent's system prompt (the default suits the example tool).
+        mediator_model: the Mediator's model (a name or a chat model; ``None``:
+            the context's ``mediator_model``).
+        context: the Mediator's settings when a run gives none (``None``: the environment).
+        checkpointer: where threads are saved.
+        store: where the Mediator reads the user's guidelines.
+        name: the agent's name in traces.
+
     """
-    environment = describe_environment(SYSTEM_PROMPT, tools)
-    mediator = MediatorMiddleware(mediator_model, assistant_environment=environment)
+    environment = describe_environment(system_prompt, tools)
+    mediator = MediatorMiddleware(
+        mediator_model, context=context, assistant_environment=environment
+    )
     return create_agent(
-        model, list(tools), system_prompt=SYSTEM_PROMPT,
+        model, list(tools), system_prompt=system_prompt,
         middleware=[mediator], context_schema=MediatorContext,
         checkpointer=checkpointer, store=store, name=name,
     )  # fmt: skip

@@ -20,6 +20,7 @@ from langgraph_mediator.guidelines.retirement import (
 from langgraph_mediator.guidelines.store import (
     GuidelineVersion,
     RetiredGuideline,
+    aload_guidelines,
     current_version,
     guidelines_namespace,
     list_versions,
@@ -44,6 +45,7 @@ __all__ = [
     "trajectory_facts",
     "guidelines_namespace",
     "list_versions",
+    "aload_guidelines",
     "load_guidelines",
     "now_iso",
     "put_guidelines",

@@ -17,7 +17,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import NotRequired, TypedDict
 
-from langgraph.store.base import BaseStore
+from langgraph.store.base import BaseStore, Item
 
 from langgraph_mediator.state.refiner import Guideline
 
@@ -73,14 +73,26 @@ async def current_version(store: BaseStore, user_id: str) -> GuidelineVersion | 
     return GuidelineVersion(**item.value) if item else None  # type: ignore[typeddict-item]
 
 
-async def load_guidelines(store: BaseStore | None, user_id: str) -> list[str]:
+def load_guidelines(store: BaseStore | None, user_id: str) -> list[str]:
     """The texts of the user's current guidelines, in order; empty without a store."""
     if store is None:
         return []
-    current = await current_version(store, user_id)
+    return _texts(store.get(guidelines_namespace(user_id), CURRENT_KEY))
+
+
+async def aload_guidelines(store: BaseStore | None, user_id: str) -> list[str]:
+    """:func:`load_guidelines`, awaiting the store."""
+    if store is None:
+        return []
+    return _texts(await store.aget(guidelines_namespace(user_id), CURRENT_KEY))
+
+
+def _texts(current: Item | None) -> list[str]:
+    """The non-empty rule texts of a stored current version."""
     if current is None:
         return []
-    return [g["text"] for g in current["guidelines"] if g["text"].strip()]
+    guidelines = current.value.get("guidelines", [])
+    return [g["text"] for g in guidelines if g["text"].strip()]
 
 
 async def save_guidelines(

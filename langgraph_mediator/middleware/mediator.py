@@ -19,6 +19,7 @@ shown in Studio. Guidelines come from the agent's store, under the run's user.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
 from typing import Any, cast
@@ -37,6 +38,7 @@ from langgraph.runtime import Runtime
 
 from langgraph_mediator.core import (
     answer_update,
+    aopen_turn,
     assistant_messages,
     check_thread_owner,
     clarification_update,
@@ -46,7 +48,12 @@ from langgraph_mediator.core import (
     open_turn,
     text_of,
 )
-from langgraph_mediator.models import abuild_chat_model
+from langgraph_mediator.models import (
+    ModelChoice,
+    achat_model_for,
+    chat_model_for,
+    checked_model_choice,
+)
 from langgraph_mediator.state import MediatorContext, MediatorState
 
 
@@ -62,13 +69,41 @@ def run_messages(messages: list[AnyMessage]) -> list[AnyMessage]:
     return list(messages)
 
 
-def describe_environment(system_prompt: str | None, tools: Sequence[BaseTool]) -> str:
-    """What an agent already has, for the Mediator: its system prompt and its tools."""
+def describe_environment(
+    system_prompt: str | None, tools: Sequence[BaseTool | Callable[..., Any] | dict[str, Any]]
+) -> str:
+    """What an agent already has, for the Mediator: its system prompt and its tools.
+
+    ``tools`` takes every form ``create_agent`` takes: tools, plain functions
+    (named by their name, described by their docstring) and tool dicts.
+    """
     parts = [f"System prompt: {system_prompt.strip()}"] if system_prompt else []
     if tools:
-        listed = "; ".join(f"{t.name}: {t.description.strip()[:200]}" for t in tools)
+        listed = "; ".join(f"{name}: {about[:200]}" for name, about in map(tool_summary, tools))
         parts.append(f"Tools it can call: {listed}")
     return "\n".join(parts)
+
+
+def tool_summary(tool: BaseTool | Callable[..., Any] | dict[str, Any]) -> tuple[str, str]:
+    """A tool's name and one-line description, whatever form it was given in.
+
+    Raises:
+        TypeError: ``tool`` is not a tool, a function or a tool dict.
+
+    """
+    if isinstance(tool, dict):
+        spec = tool.get("function", tool)  # OpenAI's {"type": "function", "function": {...}}
+        name = spec.get("name") or tool.get("type") or "tool"
+        return str(name), str(spec.get("description") or "").strip()
+    if isinstance(tool, BaseTool):
+        return tool.name, (tool.description or "").strip()
+    if callable(tool):  # create_agent makes a tool of it: named so, described by its docstring
+        doc = inspect.getdoc(tool) or ""
+        return getattr(tool, "__name__", type(tool).__name__), doc.split("\n\n")[0].strip()
+    raise TypeError(
+        "describe_environment takes the tools create_agent takes (BaseTool, functions, "
+        f"tool dicts); got {type(tool).__name__}."
+    )
 
 
 def context_user_id(context: object) -> str | None:
@@ -82,10 +117,14 @@ def context_user_id(context: object) -> str | None:
 class MediatorMiddleware(AgentMiddleware[MediatorAgentState, Any, Any]):
     """Put the Mediator in front of a ``create_agent`` agent's model.
 
+    Every hook has a sync and an async form, so the agent runs under
+    ``invoke``/``stream``/``batch`` and ``ainvoke``/``astream``/``abatch``.
+
     Args:
-        mediator_model: the Mediator's chat model (tool calling); ``None``
-            builds one from ``context`` (``mediator_model`` at ``base_url``, or
-            the embedded model).
+        mediator_model: the Mediator's model: a name (``"openai:gpt-4o-mini"``,
+            ``"ollama:qwen2.5:7b"``) or a chat model; it must call tools, which
+            is checked here. ``None`` builds one from ``context``
+            (``mediator_model`` at ``base_url``, or the embedded model).
         context: the Mediator's settings (policy, budget, endpoint...);
             ``None`` reads them from the environment. The run's user is the
             agent context's ``user_id`` when it has one, else
@@ -101,14 +140,32 @@ class MediatorMiddleware(AgentMiddleware[MediatorAgentState, Any, Any]):
 
     def __init__(
         self,
-        mediator_model: BaseChatModel | None = None,
+        mediator_model: ModelChoice = None,
         *,
         context: MediatorContext | None = None,
         assistant_environment: str = "",
     ) -> None:
-        """Keep the model and settings; nothing is built until a run needs it."""
+        """Check the model and settings; nothing is built or called until a run needs it.
+
+        Raises:
+            TypeError: an argument of the wrong kind (the message says which).
+            ValueError: a model name is empty or its provider's package is
+                missing, or the model cannot call tools.
+
+        """
         super().__init__()
-        self.mediator_model = mediator_model
+        self.mediator_model = checked_model_choice(mediator_model, role="Mediator",
+                                                   structured=True)  # fmt: skip
+        if context is not None and not isinstance(context, MediatorContext):
+            raise TypeError(
+                "context must be a MediatorContext (langgraph_mediator.MediatorContext(...)) "
+                f"or None; got {type(context).__name__}."
+            )
+        if not isinstance(assistant_environment, str):
+            raise TypeError(
+                "assistant_environment must be text; build it with "
+                "describe_environment(system_prompt, tools)."
+            )
         self.context = context
         self.assistant_environment = assistant_environment
         self.tools = []
@@ -133,20 +190,47 @@ class MediatorMiddleware(AgentMiddleware[MediatorAgentState, Any, Any]):
         return settings
 
     @hook_config(can_jump_to=["end"])
-    async def abefore_agent(
+    def before_agent(
         self, state: MediatorAgentState, runtime: Runtime[Any]
     ) -> dict[str, Any] | None:
         """Read a new user message; ask and end the run, or write the instruction."""
-        messages = state.get("messages", [])
-        if not messages or not isinstance(messages[-1], HumanMessage):
-            return None  # no new user message: nothing for the Mediator to read
-        settings = self.settings(runtime)
-        check_thread_owner(dict(state), settings.user_id, None)
+        settings = self._turn_settings(state, runtime)
+        if settings is None:
+            return None
+
+        def model() -> BaseChatModel:
+            return chat_model_for(self.mediator_model, settings, settings.mediator_model)
+
+        return self._turn_update(state, open_turn(state, model, settings, runtime.store))
+
+    @hook_config(can_jump_to=["end"])
+    async def abefore_agent(
+        self, state: MediatorAgentState, runtime: Runtime[Any]
+    ) -> dict[str, Any] | None:
+        """:meth:`before_agent`, awaiting the store and the Mediator's model."""
+        settings = self._turn_settings(state, runtime)
+        if settings is None:
+            return None
 
         async def model() -> BaseChatModel:
-            return self.mediator_model or await abuild_chat_model(settings, settings.mediator_model)
+            return await achat_model_for(self.mediator_model, settings, settings.mediator_model)
 
-        opened = await open_turn(state, model, settings, runtime.store)
+        return self._turn_update(state, await aopen_turn(state, model, settings, runtime.store))
+
+    def _turn_settings(
+        self, state: MediatorAgentState, runtime: Runtime[Any]
+    ) -> MediatorContext | None:
+        """The run's settings when it starts with a new user message (else nothing to read)."""
+        messages = state.get("messages", [])
+        if not messages or not isinstance(messages[-1], HumanMessage):
+            return None
+        settings = self.settings(runtime)
+        check_thread_owner(dict(state), settings.user_id, None)
+        return settings
+
+    @staticmethod
+    def _turn_update(state: MediatorAgentState, opened: dict[str, Any]) -> dict[str, Any]:
+        """The opened turn, then what :func:`next_step` says: ask, wait, or instruct."""
         turn: Any = {**state, **opened}
         step = next_step(turn)
         if step == "clarify":
@@ -155,24 +239,36 @@ class MediatorMiddleware(AgentMiddleware[MediatorAgentState, Any, Any]):
             return {**opened, **continuation_update(turn), "jump_to": "end"}
         return {**opened, **instruction_update(turn)}
 
+    def wrap_model_call(
+        self,
+        request: ModelRequest[Any],
+        handler: Callable[[ModelRequest[Any]], ModelResponse[Any]],
+    ) -> ModelResponse[Any]:
+        """Send the model the instruction and this run's tool exchange, not the raw history."""
+        return handler(self._instructed(request))
+
     async def awrap_model_call(
         self,
         request: ModelRequest[Any],
         handler: Callable[[ModelRequest[Any]], Awaitable[ModelResponse[Any]]],
     ) -> ModelResponse[Any]:
-        """Send the model the instruction and this run's tool exchange, not the raw history."""
+        """:meth:`wrap_model_call` for async runs."""
+        return await handler(self._instructed(request))
+
+    def _instructed(self, request: ModelRequest[Any]) -> ModelRequest[Any]:
+        """The request with the instruction in place of the history before this run."""
         instruction = request.state.get("instruction")
         if not isinstance(instruction, str) or not instruction:
-            return await handler(request)
+            return request
         settings = self.settings(request.runtime)
         history = request.messages
         tail = run_messages(history)
         sent = assistant_messages(
             instruction, history[: len(history) - len(tail)], settings.assistant_input
         )
-        return await handler(request.override(messages=[*cast(list[AnyMessage], sent), *tail]))
+        return request.override(messages=[*cast(list[AnyMessage], sent), *tail])
 
-    async def aafter_agent(
+    def after_agent(
         self, state: MediatorAgentState, runtime: Runtime[Any]
     ) -> dict[str, Any] | None:
         """Keep the run's answer: the next turn is read against it."""
@@ -180,3 +276,9 @@ class MediatorMiddleware(AgentMiddleware[MediatorAgentState, Any, Any]):
         if messages and isinstance(messages[-1], AIMessage) and messages[-1].name != "mediator":
             return answer_update(state, text_of(messages[-1]))
         return None
+
+    async def aafter_agent(
+        self, state: MediatorAgentState, runtime: Runtime[Any]
+    ) -> dict[str, Any] | None:
+        """:meth:`after_agent` (no I/O: the same update)."""
+        return self.after_agent(state, runtime)

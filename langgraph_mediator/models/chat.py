@@ -5,7 +5,8 @@ loop, from a context's :class:`~langgraph_mediator.state.ModelSettings`.
 
 * A plain model name (``gpt-4o-mini``, ``qwen2.5:7b``) is a ChatOpenAI at the
   context's ``base_url``; with no endpoint set, the embedded local model server
-  is started for it.
+  is started for it. No name (the default) means the endpoint's own model: the
+  one it lists at ``/models``, or the embedded model.
 * A ``provider:model`` string (``anthropic:claude-sonnet-4-5``,
   ``ollama:qwen2.5:7b``, ``openai:gpt-4o-mini``) goes through langchain's
   ``init_chat_model``, with the context's sampling, timeout and retries; the
@@ -28,8 +29,10 @@ import httpx
 from langchain_core.language_models import BaseChatModel
 from langchain_openai import ChatOpenAI
 
+from langgraph_mediator.errors import ModelEndpointError
 from langgraph_mediator.models.local_server import LOCAL_MODEL_ALIAS, ensure_local_server
 from langgraph_mediator.state.context import ModelSettings
+from langgraph_mediator.text import redact_secrets
 
 _models: WeakKeyDictionary[asyncio.AbstractEventLoop, dict[tuple[Any, ...], BaseChatModel]] = (
     WeakKeyDictionary()
@@ -74,9 +77,57 @@ def resolve_endpoint(context: ModelSettings) -> tuple[str, str, bool]:
     return server.base_url, "local", True
 
 
-def _model_name(requested: str, is_local: bool) -> str:
+def _model_name(requested: str, base_url: str, api_key: str, is_local: bool) -> str:
     # The embedded server knows one model; any name would do, its alias is clearest.
-    return LOCAL_MODEL_ALIAS if is_local else requested
+    if is_local:
+        return LOCAL_MODEL_ALIAS
+    return requested or served_model(base_url, api_key)
+
+
+_served: dict[str, str] = {}
+
+
+def served_model(base_url: str, api_key: str) -> str:
+    """The one model the endpoint serves (``GET /models``): an unset model name's default.
+
+    A run against an endpoint is then named after the model that answered it,
+    never after the embedded model. Asked once per endpoint.
+
+    Raises:
+        ModelEndpointError: the endpoint cannot say, or serves several models
+            (the message lists some and names the variables to set).
+
+    """
+    if base_url not in _served:
+        _served[base_url] = _only_model(base_url, _listed_models(base_url, api_key))
+    return _served[base_url]
+
+
+def _listed_models(base_url: str, api_key: str) -> list[str]:
+    where = redact_secrets(base_url)
+    try:
+        response = httpx.get(f"{base_url.rstrip('/')}/models", timeout=10.0,
+                             headers={"Authorization": f"Bearer {api_key}"})  # fmt: skip
+        response.raise_for_status()
+        entries = response.json().get("data", [])
+    except (httpx.HTTPError, ValueError, AttributeError) as exc:
+        raise ModelEndpointError(
+            f"No model name is set and the endpoint {where} did not list its models "
+            f"({type(exc).__name__}). Set MEDIATOR_MODEL (and MEDIATOR_ASSISTANT_MODEL) "
+            "to the model it serves."
+        ) from exc
+    return [str(e["id"]) for e in entries if isinstance(e, dict) and e.get("id")]
+
+
+def _only_model(base_url: str, models: list[str]) -> str:
+    if len(models) == 1:
+        return models[0]
+    listed = ", ".join(models[:5]) + (", ..." if len(models) > 5 else "")
+    raise ModelEndpointError(
+        f"No model name is set and the endpoint {redact_secrets(base_url)} serves "
+        f"{len(models)} models ({listed or 'none listed'}). Set MEDIATOR_MODEL (and "
+        "MEDIATOR_ASSISTANT_MODEL, MEDIATOR_REFINER_MODEL) to the one to use."
+    )
 
 
 def build_chat_model(
@@ -84,7 +135,8 @@ def build_chat_model(
 ) -> BaseChatModel:
     """The chat model ``model`` names (see the module), cached per settings and loop.
 
-    Each event loop gets its own models and async HTTP client: a client bound to
+    ``loop=None`` is for sync calls (``invoke``); :func:`abuild_chat_model` passes
+    the running loop. Each event loop gets its own models and async HTTP client: a client bound to
     a closed loop fails with "Event loop is closed" (and langchain-openai's
     default client is shared process-wide). ``max_tokens`` goes in
     ``extra_body`` because llama.cpp's server ignores the
@@ -98,7 +150,7 @@ def build_chat_model(
     if provider == "openai":
         model = model.partition(":")[2]
     base_url, api_key, is_local = resolve_endpoint(context)
-    name = _model_name(model, is_local)
+    name = _model_name(model, base_url, api_key, is_local)
     key = (base_url, api_key, name, context.temperature, context.max_tokens,
            context.request_timeout, context.max_retries)  # fmt: skip
     return _cached(loop, key, lambda: ChatOpenAI(
@@ -114,13 +166,17 @@ def build_chat_model(
     ))  # fmt: skip
 
 
+_sync_models: dict[tuple[Any, ...], BaseChatModel] = {}
+"""Models for sync calls (``invoke``): their HTTP client is not bound to any event loop."""
+
+
 def _cached(
     loop: asyncio.AbstractEventLoop | None,
     key: tuple[Any, ...],
     build: Callable[[], BaseChatModel],
 ) -> BaseChatModel:
-    """The model for ``key`` on ``loop``, built once per loop (no cache without a loop)."""
-    cache = _models.setdefault(loop, {}) if loop is not None else {}
+    """The model for ``key`` on ``loop`` (``None``: for sync calls), built once per loop."""
+    cache = _models.setdefault(loop, {}) if loop is not None else _sync_models
     if key not in cache:
         cache[key] = build()
     return cache[key]

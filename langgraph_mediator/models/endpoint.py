@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import NoReturn, TypeVar
 
 import openai
 
@@ -56,16 +56,31 @@ def _error_detail(exc: openai.APIStatusError) -> str:
     return str(exc.message).removeprefix(f"Error code: {exc.status_code} - ")[:200]
 
 
-async def guarded_call(
+def guarded_call(call: Callable[[], T], *, base_url: str | None) -> tuple[T, float]:
+    """Run ``call``; return its result and duration, or raise a clear endpoint error."""
+    began = time.perf_counter()
+    try:
+        result = call()
+    except openai.OpenAIError as exc:
+        _raise_translated(exc, base_url)
+    return result, time.perf_counter() - began
+
+
+async def aguarded_call(
     call: Callable[[], Awaitable[T]], *, base_url: str | None
 ) -> tuple[T, float]:
-    """Await ``call``; return its result and duration, or raise a clear endpoint error."""
+    """:func:`guarded_call` for a coroutine: await ``call``, translate endpoint errors."""
     began = time.perf_counter()
     try:
         result = await call()
     except openai.OpenAIError as exc:
-        translated = endpoint_error(exc, base_url)
-        if translated is None:
-            raise
-        raise translated from exc
+        _raise_translated(exc, base_url)
     return result, time.perf_counter() - began
+
+
+def _raise_translated(exc: openai.OpenAIError, base_url: str | None) -> NoReturn:
+    """Raise the clear endpoint error for ``exc``; ``exc`` itself when there is none to give."""
+    translated = endpoint_error(exc, base_url)
+    if translated is None:
+        raise exc
+    raise translated from exc

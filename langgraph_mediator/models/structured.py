@@ -24,7 +24,7 @@ from __future__ import annotations
 import json
 import time
 from functools import cache, partial
-from typing import Any, Literal, TypeVar
+from typing import Any, Generic, Literal, TypeVar
 
 import openai
 from langchain_core.language_models import BaseChatModel
@@ -37,7 +37,7 @@ from pydantic import BaseModel, ValidationError
 
 from langgraph_mediator.errors import ModelEndpointError
 from langgraph_mediator.models.chat import model_label
-from langgraph_mediator.models.endpoint import guarded_call
+from langgraph_mediator.models.endpoint import aguarded_call, guarded_call
 from langgraph_mediator.models.usage import call_record
 from langgraph_mediator.state.context import StructuredOutput
 from langgraph_mediator.state.mediator import ModelCall
@@ -163,7 +163,63 @@ def unstreamed(model: BaseChatModel) -> BaseChatModel:
     return model.model_copy(update={"disable_streaming": True})
 
 
-async def ask_structured(
+class _Attempts(Generic[M]):
+    """One structured ask, bound to its mode, and what its attempts gave so far.
+
+    The sync and async asks share it, so both bind, retry and parse alike;
+    only the call itself differs.
+    """
+
+    def __init__(
+        self, model: BaseChatModel, schema: type[M], prompt: list[BaseMessage], *,
+        node: str, base_url: str | None, mode: StructuredOutput,
+    ) -> None:  # fmt: skip
+        self.mode = resolve_mode(mode, model, base_url)
+        model = unstreamed(model)
+        self.schema, self.node, self.label = schema, node, model_label(model)
+        if self.mode == "tool_call":
+            bound, self.parse = bind_schema_tool(model, schema), parse_schema_call
+        else:
+            bound, self.parse = bind_response_format(model, schema, self.mode), parse_json_reply
+            if self.mode == "json_object":
+                prompt = json_object_prompt(prompt, schema)
+        self.bound = bound.with_config(tags=[TAG_NOSTREAM], run_name=f"{node}:{schema.__name__}")
+        self.prompt = prompt
+        self.calls: list[ModelCall] = []
+        self.error = ""
+        self.parsed: M | None = None
+
+    def next_prompt(self) -> list[BaseMessage]:
+        """The prompt of the next attempt: after a refusal, with why it was refused."""
+        return [*self.prompt, refusal_note(self.schema, self.error)] if self.error else self.prompt
+
+    def unreadable(self, exc: Exception, began: float) -> None:
+        """The client could not build a message from the reply: as malformed as a bad one."""
+        self.calls.append(call_record(self.node, self.label, None, time.perf_counter() - began))
+        self.error = f"unreadable reply: {exc}"[:300]
+
+    def read(self, reply: BaseMessage, seconds: float) -> bool:
+        """Parse one reply; ``True`` when it is the answer (no further attempt needed)."""
+        self.calls.append(call_record(self.node, self.label, reply, seconds))
+        self.parsed, error = self.parse(reply, self.schema)
+        self.error = "" if self.parsed is not None else error[:300]
+        return self.parsed is not None
+
+    def endpoint_failed(self, exc: ModelEndpointError) -> ModelEndpointError:
+        """An endpoint failure, with the way out when a JSON mode may be what it refused."""
+        return _with_mode_hint(exc, self.mode)
+
+    def outcome(self) -> tuple[M | None, list[ModelCall], str]:
+        """The parsed object (``None`` when every attempt was malformed), usage, last error."""
+        return self.parsed, self.calls, self.error
+
+
+UNREADABLE = (ValueError, openai.LengthFinishReasonError)
+"""What the client raises when it cannot build a message from a reply (tool arguments that
+are JSON but not an object, a JSON reply cut at max_tokens; pydantic's ValidationError too)."""
+
+
+def ask_structured(
     model: BaseChatModel,
     schema: type[M],
     prompt: list[BaseMessage],
@@ -180,38 +236,50 @@ async def ask_structured(
     Returns the parsed object (``None`` when every attempt was malformed), one
     usage record per call, and the last parsing error. Endpoint failures raise
     :class:`ModelEndpointError`. The call is tagged ``nostream`` so streamed
-    ``messages`` carry only the Assistant's tokens.
+    ``messages`` carry only the Assistant's tokens. :func:`aask_structured` is
+    the async form.
     """
-    concrete, model = resolve_mode(mode, model, base_url), unstreamed(model)
-    if concrete == "tool_call":
-        bound, parse = bind_schema_tool(model, schema), parse_schema_call
-    else:
-        bound, parse = bind_response_format(model, schema, concrete), parse_json_reply
-        if concrete == "json_object":
-            prompt = json_object_prompt(prompt, schema)
-    bound = bound.with_config(tags=[TAG_NOSTREAM], run_name=f"{node}:{schema.__name__}")
-    calls: list[ModelCall] = []
-    error = ""
+    ask = _Attempts(model, schema, prompt, node=node, base_url=base_url, mode=mode)
     for _attempt in range(attempts):
-        asked = [*prompt, refusal_note(schema, error)] if error else prompt
         began = time.perf_counter()
         try:
-            reply, seconds = await guarded_call(partial(bound.ainvoke, asked), base_url=base_url)
+            reply, seconds = guarded_call(partial(ask.bound.invoke, ask.next_prompt()),
+                                          base_url=base_url)  # fmt: skip
         except ModelEndpointError as exc:
-            raise _with_mode_hint(exc, concrete) from exc
-        except (ValueError, openai.LengthFinishReasonError) as exc:  # ValidationError too
-            # The client could not build a message from the reply (tool arguments that
-            # are JSON but not an object, a JSON reply cut at max_tokens): as malformed
-            # as a reply that fails the schema.
-            calls.append(call_record(node, model_label(model), None, time.perf_counter() - began))
-            error = f"unreadable reply: {exc}"[:300]
+            raise ask.endpoint_failed(exc) from exc
+        except UNREADABLE as exc:
+            ask.unreadable(exc, began)
             continue
-        calls.append(call_record(node, model_label(model), reply, seconds))
-        parsed, error = parse(reply, schema)
-        if parsed is not None:
-            return parsed, calls, ""
-        error = error[:300]
-    return None, calls, error
+        if ask.read(reply, seconds):
+            break
+    return ask.outcome()
+
+
+async def aask_structured(
+    model: BaseChatModel,
+    schema: type[M],
+    prompt: list[BaseMessage],
+    *,
+    node: str,
+    base_url: str | None,
+    attempts: int = 2,
+    mode: StructuredOutput = "auto",
+) -> tuple[M | None, list[ModelCall], str]:
+    """:func:`ask_structured`, awaiting the model (``ainvoke``)."""
+    ask = _Attempts(model, schema, prompt, node=node, base_url=base_url, mode=mode)
+    for _attempt in range(attempts):
+        began = time.perf_counter()
+        try:
+            reply, seconds = await aguarded_call(partial(ask.bound.ainvoke, ask.next_prompt()),
+                                                 base_url=base_url)  # fmt: skip
+        except ModelEndpointError as exc:
+            raise ask.endpoint_failed(exc) from exc
+        except UNREADABLE as exc:
+            ask.unreadable(exc, began)
+            continue
+        if ask.read(reply, seconds):
+            break
+    return ask.outcome()
 
 
 def _with_mode_hint(exc: ModelEndpointError, mode: StructuredMode) -> ModelEndpointError:

@@ -90,7 +90,8 @@ def _env_bool(name: str, default: bool) -> bool:
     raise ValueError(f"{name}={raw!r} is neither true nor false, e.g. {name}=true")
 
 
-_DEFAULT_MODEL = "smollm2-135m-instruct"
+_DEFAULT_MODEL = ""
+"""No name: the endpoint's own model (the one it serves), or the embedded model."""
 MAX_QUESTIONS_LIMIT = 20
 ASSISTANT_ENVIRONMENT_CHARS = 20_000
 """Longest description of the Assistant's environment a context may carry."""
@@ -254,7 +255,10 @@ class MediatorContext(ModelSettings):
         per_run=True,
     )
     mediator_model: str = _setting(
-        _model_env, "Model that reads intent and classifies feedback.", env="MEDIATOR_MODEL"
+        _model_env,
+        "Model that reads intent and classifies feedback. Unset: the one model the "
+        "endpoint serves, or the embedded model.",
+        env="MEDIATOR_MODEL",
     )
     assistant_model: str = _setting(
         lambda: _model_env("MEDIATOR_ASSISTANT_MODEL"),

@@ -21,7 +21,7 @@ from langgraph_mediator import MediatorContext, build_mediator_graph
 from langgraph_mediator.errors import ModelEndpointError
 from langgraph_mediator.graphs.refiner import build_refiner_graph
 from langgraph_mediator.guidelines import current_version, guideline_problem
-from langgraph_mediator.models import ask_structured, build_chat_model
+from langgraph_mediator.models import aask_structured, build_chat_model
 from langgraph_mediator.models.local_server import (
     LOCAL_MODEL_ALIAS,
     LocalModelServer,
@@ -86,8 +86,8 @@ async def test_each_structured_output_mode_on_the_embedded_server(
     model = build_chat_model(context, context.mediator_model, loop=asyncio.get_running_loop())
     prompt = [SystemMessage("Read the user's message into the schema."),
               HumanMessage("Convert 20 degrees Celsius to Fahrenheit.")]  # fmt: skip
-    ask = ask_structured(model, MediatorReading, prompt, node="detect_intent",
-                         base_url=server.base_url, mode=mode)  # fmt: skip
+    ask = aask_structured(model, MediatorReading, prompt, node="detect_intent",
+                          base_url=server.base_url, mode=mode)  # fmt: skip
     if mode == "json_schema":
         with pytest.raises(ModelEndpointError, match="MEDIATOR_STRUCTURED_OUTPUT=tool_call"):
             await ask

@@ -79,7 +79,7 @@ async def test_eval_harness_keeps_mediator_threads_and_guidelines_in_postgres(
 
     from langgraph_mediator.evals.conversation import EvalEnvironment, Setting, run_conversation
     from langgraph_mediator.evals.tasks import parse_task
-    from langgraph_mediator.guidelines import load_guidelines, put_guidelines
+    from langgraph_mediator.guidelines import aload_guidelines, put_guidelines
     from langgraph_mediator.state import MediatorContext
 
     task_id = f"pg-{uuid.uuid4().hex[:8]}"
@@ -108,4 +108,4 @@ async def test_eval_harness_keeps_mediator_threads_and_guidelines_in_postgres(
         }
         assert len(threads) == 1, "one Postgres thread for the conversation"
         assert "Keep every number" in str(mediator.seen[0][0].content), "guidelines from Postgres"
-        assert await load_guidelines(db.store, "eval") == ["Keep every number the user gives."]
+        assert await aload_guidelines(db.store, "eval") == ["Keep every number the user gives."]

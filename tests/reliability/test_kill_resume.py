@@ -25,7 +25,7 @@ import pytest
 from kill_worker import GUIDELINE, TEXTS, USER
 
 from langgraph_mediator import build_mediator_graph
-from langgraph_mediator.guidelines import load_guidelines
+from langgraph_mediator.guidelines import aload_guidelines
 from langgraph_mediator.persistence import open_persistence
 
 WORKER = Path(__file__).with_name("kill_worker.py")
@@ -63,7 +63,7 @@ async def saved_thread(db: str, thread_id: str) -> tuple[dict[str, Any], list[st
     async with open_persistence(db) as persistence:
         graph = build_mediator_graph(checkpointer=persistence.checkpointer)
         snapshot = await graph.aget_state({"configurable": {"thread_id": thread_id}})
-        guidelines = await load_guidelines(persistence.store, USER)
+        guidelines = await aload_guidelines(persistence.store, USER)
     return dict(snapshot.values), guidelines
 
 

@@ -23,7 +23,7 @@ from langgraph.graph.state import CompiledStateGraph
 
 from langgraph_mediator import MediatorContext, build_mediator_graph
 from langgraph_mediator.evals.bench.instant import InstantChatModel
-from langgraph_mediator.guidelines import load_guidelines, put_guidelines
+from langgraph_mediator.guidelines import aload_guidelines, put_guidelines
 from langgraph_mediator.persistence import open_persistence
 from langgraph_mediator.session import MediatorSession
 
@@ -58,7 +58,7 @@ async def converse(
     for turn in range(1, TURNS + 1):
         result = await session.send(thread_id, message(index, turn))
     values = await session.state(thread_id)
-    guidelines = await load_guidelines(graph.store, user)
+    guidelines = await aload_guidelines(graph.store, user)
     return (
         [str(m.content) for m in values["messages"]],
         [r["text"] for r in result.requirements],

@@ -28,13 +28,13 @@ from langgraph_mediator.evals.bench.report import (
     with_marked_block,
     write_benchmarks,
 )
-from langgraph_mediator.models import ask_structured
+from langgraph_mediator.models import aask_structured
 from langgraph_mediator.state import MediatorReading
 
 
 async def test_instant_model_reads_the_new_message_into_a_reading() -> None:
     prompt = [SystemMessage("rules"), HumanMessage("NEW USER MESSAGE: <<<Use 5 cans.>>>")]
-    reading, calls, error = await ask_structured(
+    reading, calls, error = await aask_structured(
         InstantChatModel(), MediatorReading, prompt, node="detect_intent", base_url=None
     )
     assert error == "" and reading is not None

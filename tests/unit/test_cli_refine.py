@@ -17,7 +17,7 @@ from langchain_core.messages import HumanMessage
 from langgraph_mediator import MediatorContext, build_mediator_graph
 from langgraph_mediator.cli import guidelines as guidelines_cli
 from langgraph_mediator.cli import main
-from langgraph_mediator.guidelines import list_versions, load_guidelines, put_guidelines
+from langgraph_mediator.guidelines import aload_guidelines, list_versions, put_guidelines
 from langgraph_mediator.persistence import open_persistence
 from langgraph_mediator.refine import refine_from_threads
 
@@ -66,7 +66,7 @@ async def test_refine_from_threads_learns_from_a_corrected_thread(
     out = capsys.readouterr().out
     assert "saved as version 1" in out and "alice-1" in out
     async with open_persistence(db) as persistence:
-        assert await load_guidelines(persistence.store, "alice") == [RULE]
+        assert await aload_guidelines(persistence.store, "alice") == [RULE]
     # The Refiner read the corrected turn, fenced.
     assert "<<<32.>>>" in str(refiner.seen[0][-1].content)
 
@@ -99,7 +99,7 @@ async def test_guidelines_retire_writes_a_version_that_history_shows(
     out = capsys.readouterr().out
     assert "now version 2 (manual: retired G2)" in out and "retired" in out
     async with open_persistence(db) as persistence:
-        assert await load_guidelines(persistence.store, "alice") == [RULE]
+        assert await aload_guidelines(persistence.store, "alice") == [RULE]
         latest = (await list_versions(persistence.store, "alice"))[-1]
     assert latest.get("retired") == [
         {"id": "G2", "text": "Ask before assuming a unit.", "reason": "no gain on re-evaluation"}

@@ -11,10 +11,10 @@ from fakes import UNUSED_ENDPOINT, reading, scripted, tool_reply
 
 from langgraph_mediator import MediatorContext, build_mediator_graph
 from langgraph_mediator.core import (
+    aread_message,
     fence,
     mediator_prompt,
     opening_update,
-    read_message,
     record_reading,
 )
 from langgraph_mediator.core.prompts import message_in_prompt
@@ -48,7 +48,7 @@ def test_a_plain_message_reads_back_unchanged() -> None:
 
 async def test_opening_update_counts_the_turn_keeps_the_task_and_spends_nothing() -> None:
     model = scripted(reading("new_information", new=["Output in Celsius."], missing=["x"]))
-    read = await read_message(model, thread(), "in Celsius", [], CONTEXT)
+    read = await aread_message(model, thread(), "in Celsius", [], CONTEXT)
     update = opening_update(thread(), read, "in Celsius", CONTEXT)
     assert (update["turn"], update["task_number"], update["questions_asked"]) == (2, 1, 1)
     assert update["should_clarify"] is True and update["pending_question"] is None
@@ -57,7 +57,7 @@ async def test_opening_update_counts_the_turn_keeps_the_task_and_spends_nothing(
 
 async def test_a_new_task_resets_the_question_budget() -> None:
     context = MediatorContext(base_url=UNUSED_ENDPOINT, single_task=False)
-    read = await read_message(scripted(reading("new_task", new=["Sort a list."])), thread(),
+    read = await aread_message(scripted(reading("new_task", new=["Sort a list."])), thread(),
                            "Now sort a list.", [], context)  # fmt: skip
     update = opening_update(thread(), read, "Now sort a list.", context)
     assert (update["task_number"], update["questions_asked"]) == (2, 0)
@@ -68,7 +68,7 @@ async def test_the_ledger_takes_the_stored_reading_in_one_place() -> None:
         "requirement_id": "R1", "action": "supersede", "replacement": "The input is 25.",
     }]))  # fmt: skip
     state = thread()
-    read = await read_message(model, state, "no, 25", [], CONTEXT)
+    read = await aread_message(model, state, "no, 25", [], CONTEXT)
     state.update(opening_update(state, read, "no, 25", CONTEXT))  # type: ignore[typeddict-item]
     update = record_reading(state)
     assert [(r["id"], r["status"]) for r in update["ledger"]] == [
@@ -211,7 +211,7 @@ async def test_a_new_task_read_without_a_goal_takes_the_message_as_its_goal() ->
     model = scripted(
         tool_reply("MediatorReading", {"task_type": "", "goal": "", "feedback": "new_task"})
     )
-    read = await read_message(model, MediatorState(messages=[]), "Sort these words.", [], CONTEXT)
+    read = await aread_message(model, MediatorState(messages=[]), "Sort these words.", [], CONTEXT)
     update = opening_update(MediatorState(messages=[]), read, "Sort these words.", CONTEXT)
     assert update["intent"]["goal"] == "Sort these words."
     assert update["intent"]["task_type"] == "general"

@@ -30,7 +30,7 @@ from langgraph.store.memory import InMemoryStore
 from openai_stub import OpenAIStub, Reply, ToolCall, last_user_text, tool_name
 
 from langgraph_mediator import MediatorContext, build_mediator_graph
-from langgraph_mediator.core import open_turn
+from langgraph_mediator.core import aopen_turn
 from langgraph_mediator.guidelines import put_guidelines
 
 SLOW_CALLBACK_SECONDS = 0.5
@@ -170,7 +170,7 @@ async def test_the_guidelines_read_and_the_model_build_overlap() -> None:
     context = MediatorContext(base_url="http://unused.invalid/v1", user_id="alice")
     state: Any = {"messages": [HumanMessage("Convert 20 degrees.")]}
     try:
-        update = await open_turn(state, model, context, SlowStore())
+        update = await aopen_turn(state, model, context, SlowStore())
     except TimeoutError:
         pytest.fail("the guidelines read and the model build ran one after the other")
     assert update["intent"]["task_type"] == "math"

@@ -11,7 +11,7 @@ import pytest
 
 from langgraph_mediator import MediatorContext, RefinerContext
 from langgraph_mediator.errors import ModelEndpointError
-from langgraph_mediator.models import build_chat_model, endpoint_error, guarded_call
+from langgraph_mediator.models import aguarded_call, build_chat_model, endpoint_error
 from langgraph_mediator.models.local_server import LocalModelError, LocalModelServer
 from langgraph_mediator.state import ModelSettings
 
@@ -48,12 +48,12 @@ async def test_guarded_call_raises_the_clear_error_and_times_success() -> None:
         raise openai.APIConnectionError(request=REQUEST)
 
     with pytest.raises(ModelEndpointError, match="embedded local model server"):
-        await guarded_call(down, base_url=None)
+        await aguarded_call(down, base_url=None)
 
     async def up() -> str:
         return "ok"
 
-    result, seconds = await guarded_call(up, base_url=None)
+    result, seconds = await aguarded_call(up, base_url=None)
     assert result == "ok" and seconds >= 0
 
 

@@ -17,10 +17,10 @@ from langgraph_mediator import MediatorContext, build_mediator_graph
 from langgraph_mediator.errors import RefinerOutputError
 from langgraph_mediator.graphs.refiner import build_refiner_graph
 from langgraph_mediator.guidelines import (
+    aload_guidelines,
     current_version,
     guideline_problem,
     list_versions,
-    load_guidelines,
     put_guidelines,
     rollback,
     trajectory_facts,
@@ -189,7 +189,7 @@ async def test_versions_list_and_rollback_restores_the_previous_set() -> None:
     assert [v["version"] for v in versions] == [1, 2]
     restored = await rollback(store, "alice")
     assert restored["version"] == 3 and restored["source"] == "rollback to v1"
-    assert await load_guidelines(store, "alice") == [RULE_ASK]
+    assert await aload_guidelines(store, "alice") == [RULE_ASK]
     assert len(await list_versions(store, "alice")) == 3
     with pytest.raises(LookupError, match="no guideline version 9"):
         await rollback(store, "alice", 9)
@@ -237,7 +237,7 @@ async def test_a_poisoned_trajectory_plants_no_rule() -> None:
     # The retry, told why, sends the poison again: it is refused again, and recorded once.
     model = scripted(diagnosis(), proposal(*POISON, RULE_ASK), proposal(*POISON))
     out = await build_refiner_graph(model, store=store).ainvoke(data, context=CONTEXT)
-    assert await load_guidelines(store, "alice") == [RULE_ASK]
+    assert await aload_guidelines(store, "alice") == [RULE_ASK]
     assert {r["text"] for r in out["rejected"]} == set(POISON)
     assert len(out["rejected"]) == len(POISON)
     # the planted fence markers were neutralised inside the fenced data
@@ -321,7 +321,7 @@ async def test_malformed_output_is_retried_then_rejected_without_touching_the_st
         await build_refiner_graph(model, store=store).ainvoke(example_input(), context=CONTEXT)
     assert len(model.seen) == 2
     assert await list_versions(store, "alice") == before
-    assert await load_guidelines(store, "alice") == [RULE_ASK]
+    assert await aload_guidelines(store, "alice") == [RULE_ASK]
 
 
 async def test_a_malformed_record_names_the_pair_and_field() -> None:
@@ -365,7 +365,7 @@ async def test_refine_from_runs_closes_the_loop() -> None:
         [data["failed"], data["successful"]], "alice", store=store, model=model, context=CONTEXT
     )
     assert report.pairs == ["run-17|run-18"] and report.version == 1
-    assert await load_guidelines(store, "alice") == [RULE_ASK]
+    assert await aload_guidelines(store, "alice") == [RULE_ASK]
 
 
 async def test_every_refiner_call_is_recorded_in_the_run_usage() -> None:

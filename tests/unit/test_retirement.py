@@ -24,9 +24,9 @@ from langgraph_mediator.evals.per_user_report import write_per_user_report
 from langgraph_mediator.evals.personas import PERSONAS
 from langgraph_mediator.guidelines import (
     RuleTrial,
+    aload_guidelines,
     current_version,
     list_versions,
-    load_guidelines,
     put_guidelines,
     retire_guidelines,
     retirement_reason,
@@ -63,7 +63,7 @@ async def test_retiring_writes_a_new_version_that_says_what_went_and_why() -> No
     await put_guidelines(store, "alice", [HELPS, IDLE])
     version = await retire_guidelines(store, "alice", {"G2": "no held-out gain"})
     assert version is not None and version["version"] == 2
-    assert await load_guidelines(store, "alice") == [HELPS]
+    assert await aload_guidelines(store, "alice") == [HELPS]
     assert version["retired"] == [{"id": "G2", "text": IDLE, "reason": "no held-out gain"}]
     assert "retired G2" in version["source"]
     # History keeps the set before it, so a retirement can be rolled back.
@@ -123,12 +123,12 @@ async def test_the_per_user_run_retires_a_rule_that_changes_nothing(tmp_path: Pa
     assert [(v.guideline_id, v.gain, bool(v.retired)) for v in run.hygiene[keeps.name]] == [
         ("G1", 1.0, False), ("G2", 0.0, True)
     ]  # fmt: skip
-    assert await load_guidelines(store, keeps.user_id) == [HELPS]
+    assert await aload_guidelines(store, keeps.user_id) == [HELPS]
     current = await current_version(store, keeps.user_id)
     assert current is not None and current["retired"][0]["id"] == "G2"
     assert "no held-out gain" in current["retired"][0]["reason"]
     # A one-rule set is compared with MEDIATOR itself: no extra conversations.
-    assert await load_guidelines(store, single.user_id) == []
+    assert await aload_guidelines(store, single.user_id) == []
     settings = {r.setting for r in run.benches[single.name].results.done.values()}
     assert not any(s.startswith(WITHOUT) for s in settings)
     ablations = {r.setting for r in run.benches[keeps.name].results.done.values()} - {OWN}
@@ -145,4 +145,4 @@ async def test_without_retire_every_rule_stays(tmp_path: Path) -> None:
     persona = PERSONAS["bare-values"]
     await put_guidelines(store, persona.user_id, [IDLE])
     run = await played(store, tmp_path, retire=False)
-    assert run.hygiene == {} and await load_guidelines(store, persona.user_id) == [IDLE]
+    assert run.hygiene == {} and await aload_guidelines(store, persona.user_id) == [IDLE]

@@ -23,7 +23,7 @@ from langchain_openai import ChatOpenAI
 from openai_stub import OpenAIStub, Reply, ToolCall
 
 from langgraph_mediator import MediatorContext, build_mediator_graph
-from langgraph_mediator.models.structured import ask_structured, mode_for_endpoint, resolve_mode
+from langgraph_mediator.models.structured import aask_structured, mode_for_endpoint, resolve_mode
 from langgraph_mediator.state import MediatorReading
 
 READING = {
@@ -83,7 +83,7 @@ PROMPT = [SystemMessage("Read the turn."), HumanMessage("Convert 20 degrees Cels
 
 
 async def ask(stub: OpenAIStub, mode: Any, base_url: str | None = None) -> Any:
-    return await ask_structured(chat(stub), MediatorReading, PROMPT, node="detect_intent",
+    return await aask_structured(chat(stub), MediatorReading, PROMPT, node="detect_intent",
                                 base_url=base_url or stub.base_url, mode=mode)  # fmt: skip
 
 
@@ -178,7 +178,7 @@ class CutAtMaxTokens(ScriptedChatModel):
 async def test_a_json_reply_cut_at_max_tokens_is_malformed_and_retried() -> None:
     valid = {"task_type": "math", "goal": "Convert.", "feedback": "new_task"}
     model = CutAtMaxTokens(messages=iter([tool_reply("MediatorReading", valid)]), seen=[])
-    parsed, calls, error = await ask_structured(
+    parsed, calls, error = await aask_structured(
         model, MediatorReading, [HumanMessage("convert 20 C")], node="detect_intent",
         base_url=None,
     )  # fmt: skip

@@ -357,14 +357,14 @@ def floor_ratio(bare_first_token: float, timed: MediatorTime) -> float:
 
 async def guidelines_read_seconds(reads: int = 200) -> float:
     """Median seconds of one guidelines read from the memory store (one user's set)."""
-    from langgraph_mediator.guidelines.store import load_guidelines, put_guidelines
+    from langgraph_mediator.guidelines.store import aload_guidelines, put_guidelines
 
     store = InMemoryStore()
     await put_guidelines(store, "bench-user", ["Read a bare value as a correction."] * 3)
     times = []
     for _ in range(reads):
         began = time.perf_counter()
-        await load_guidelines(store, "bench-user")
+        await aload_guidelines(store, "bench-user")
         times.append(time.perf_counter() - began)
     return statistics.median(times)
 

@@ -5,10 +5,11 @@ from langgraph_mediator.nodes.mediator.classify_feedback import classify_feedbac
 from langgraph_mediator.nodes.mediator.detect_intent import make_detect_intent
 from langgraph_mediator.nodes.mediator.execute import make_execute
 from langgraph_mediator.nodes.mediator.wait_for_more import wait_for_more
-from langgraph_mediator.nodes.types import MediatorNode
+from langgraph_mediator.nodes.types import GraphNode, graph_node
 
 __all__ = [
-    "MediatorNode",
+    "GraphNode",
+    "graph_node",
     "clarify",
     "classify_feedback",
     "make_detect_intent",

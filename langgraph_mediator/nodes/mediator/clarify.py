@@ -26,7 +26,7 @@ def answer_text(resume: object) -> object:
     return resume.get("answer") if isinstance(resume, dict) else resume
 
 
-async def clarify(state: MediatorState, runtime: Runtime[MediatorContext]) -> dict[str, Any]:
+def clarify(state: MediatorState, runtime: Runtime[MediatorContext]) -> dict[str, Any]:
     """Record the turn's requirements, then ask the question (as the reply, or paused).
 
     Raises:

@@ -15,6 +15,6 @@ from langgraph_mediator.core import instruction_update
 from langgraph_mediator.state import MediatorState
 
 
-async def classify_feedback(state: MediatorState) -> dict[str, Any]:
+def classify_feedback(state: MediatorState) -> dict[str, Any]:
     """Apply the reading's feedback kind to the ledger and rebuild the instruction."""
     return instruction_update(state)

@@ -14,6 +14,6 @@ from langgraph_mediator.core import continuation_update
 from langgraph_mediator.state import MediatorState
 
 
-async def wait_for_more(state: MediatorState) -> dict[str, Any]:
+def wait_for_more(state: MediatorState) -> dict[str, Any]:
     """Keep the ledger as it is and reply with an acknowledgement."""
     return continuation_update(state)

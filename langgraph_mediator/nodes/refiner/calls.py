@@ -16,7 +16,7 @@ from pydantic import BaseModel
 
 from langgraph_mediator.auth.identity import bound_user_id
 from langgraph_mediator.errors import RefinerOutputError
-from langgraph_mediator.models import abuild_chat_model, ask_structured
+from langgraph_mediator.models import aask_structured, abuild_chat_model
 from langgraph_mediator.state import ModelCall, RefinerContext
 
 M = TypeVar("M", bound=BaseModel)
@@ -51,7 +51,7 @@ async def ask_refiner(
         RefinerOutputError: malformed output twice; ``what`` names the step.
 
     """
-    parsed, calls, error = await ask_structured(
+    parsed, calls, error = await aask_structured(
         model,
         schema,
         prompt,
