@@ -4,7 +4,9 @@ Builds the wheel, installs it with its ``eval`` extra into a fresh virtualenv,
 and from an empty temporary folder runs ``mediator --help``, a one-task
 ``mediator eval`` with the component evals against a scripted
 OpenAI-compatible stub (``tests/openai_stub.py``, stdlib only), and an import
-of ``MediatorMiddleware``. Every command's output is printed; the script exits
+of ``MediatorMiddleware``, then ``scripts/new_user_calls.py``: the graph and an
+agent with the middleware under every sync and async call, models by name,
+LangSmith's ``evaluate``. Every command's output is printed; the script exits
 non-zero on the first that fails, or when the eval wrote its report anywhere
 but the results folder it was given.
 """
@@ -22,7 +24,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
-from openai_stub import OpenAIStub, Reply, ToolCall, tool_name  # noqa: E402
+from openai_stub import OpenAIStub, Reply, ToolCall, last_user_text, tool_name  # noqa: E402
 
 READING = {
     "task_type": "math", "goal": "Solve the problem.", "feedback": "new_information",
@@ -30,11 +32,24 @@ READING = {
 }  # fmt: skip
 
 
+QUESTION = {
+    **READING, "feedback": "new_task", "goal": "Convert 20 degrees.",
+    "new_requirements": ["Convert 20 degrees."], "missing_information": ["the unit"],
+    "clarifying_question": "Celsius or Fahrenheit?",
+}  # fmt: skip
+"""The reading of "Convert 20 degrees.": the unit is missing (new_user_calls.py's interrupt)."""
+
+
 def respond(body: dict[str, Any]) -> Reply:
-    """A Mediator that reads every turn as new information, an Assistant that answers 42."""
+    """A Mediator reading turns as new information, an Assistant answering 42.
+
+    "Convert 20 degrees." with no unit yet is read as missing the unit (a question).
+    """
     name = tool_name(body)
     if name == "MediatorReading":
-        return ToolCall(name, READING)
+        text = last_user_text(body)
+        asks = "Convert 20 degrees." in text and "Celsius" not in text
+        return ToolCall(name, QUESTION if asks else READING)
     return "The answer is 42.\n#### 42"
 
 
@@ -76,6 +91,7 @@ def main() -> int:
                  "--settings", "FULL", "--offline"], elsewhere, env)  # fmt: skip
             run([str(python), "-c", "from langgraph_mediator.middleware import MediatorMiddleware;"
                  " print('imported', MediatorMiddleware.__name__)"], elsewhere, env)  # fmt: skip
+            run([str(python), str(ROOT / "scripts" / "new_user_calls.py")], elsewhere, env)
         finally:
             stub.stop()
         reports = sorted(results.glob("*/report.md"))
