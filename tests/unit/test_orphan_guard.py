@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import select
 import signal
 import subprocess
 import sys
@@ -42,16 +43,30 @@ def wait_until_dead(pid: int, seconds: float) -> bool:
 
 def start_parent(module: str, *args: str) -> tuple[subprocess.Popen[str], int]:
     code = PARENT.format(module=module, args=list(args))
-    parent = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    # Unbuffered, so the child's own first line (it shares the pipe) arrives as it is printed.
+    parent = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True,
+                              env={**os.environ, "PYTHONUNBUFFERED": "1"})  # fmt: skip
     assert parent.stdout is not None
     return parent, int(parent.stdout.readline())
+
+
+def wait_for_line(parent: subprocess.Popen[str], text: str, seconds: float = 60.0) -> None:
+    """Read the shared pipe until ``text`` (the guarded module runs: its watcher is on)."""
+    assert parent.stdout is not None
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([parent.stdout], [], [], 0.5)
+        if ready and text in parent.stdout.readline():
+            return
+    raise AssertionError(f"the guarded module never printed {text!r}")
 
 
 @pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads the process table from /proc")
 def test_the_child_dies_when_its_parent_is_killed_with_sigkill() -> None:
     parent, child = start_parent("http.server", "0", "--bind", "127.0.0.1")
     try:
-        time.sleep(1.0)
+        # Not a fixed sleep: on a loaded machine importing the package alone can take seconds.
+        wait_for_line(parent, "Serving HTTP")
         assert alive(child), "the guarded module runs while its parent lives"
         os.kill(parent.pid, signal.SIGKILL)
         parent.wait(timeout=5)
