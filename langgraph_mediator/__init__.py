@@ -25,6 +25,8 @@ from langgraph_mediator.graphs import (
 )
 from langgraph_mediator.middleware import MediatorMiddleware, describe_environment
 from langgraph_mediator.models import ModelChoice
+from langgraph_mediator.persistence import open_persistence
+from langgraph_mediator.session import MediatorSession, TurnResult
 from langgraph_mediator.state import (
     MediatorContext,
     MediatorReading,
@@ -40,12 +42,14 @@ __all__ = [
     "MediatorMiddleware",
     "MediatorError",
     "MediatorReading",
+    "MediatorSession",
     "MediatorState",
     "ModelChoice",
     "ModelEndpointError",
     "RefinerContext",
     "RefinerOutputError",
     "ThreadOwnershipError",
+    "TurnResult",
     "UnknownThreadError",
     "build_mediated_agent",
     "build_mediator_builder",
@@ -53,6 +57,7 @@ __all__ = [
     "build_refiner_builder",
     "build_refiner_graph",
     "describe_environment",
+    "open_persistence",
     "validate_user_message",
 ]
 __version__ = "0.1.0"

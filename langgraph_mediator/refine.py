@@ -15,7 +15,6 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, HumanMessage
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.graph.state import CompiledStateGraph
@@ -24,6 +23,7 @@ from langgraph.store.base import BaseStore
 from langgraph_mediator.core import read_as, text_of
 from langgraph_mediator.graphs.mediator import build_mediator_graph
 from langgraph_mediator.graphs.refiner import build_refiner_graph
+from langgraph_mediator.models import ModelChoice
 from langgraph_mediator.state import ModelCall, ModelSettings, RefinerContext
 from langgraph_mediator.state.refiner import (
     Guideline,
@@ -181,7 +181,7 @@ async def refine_from_threads(
     *,
     checkpointer: BaseCheckpointSaver[Any],
     store: BaseStore,
-    model: BaseChatModel | None = None,
+    model: ModelChoice = None,
     context: ModelSettings | None = None,
     max_pairs: int = 8,
 ) -> RefineReport:
@@ -209,7 +209,7 @@ async def _refine(
     pairs: list[TrajectoryPair],
     user_id: str,
     store: BaseStore,
-    model: BaseChatModel | None,
+    model: ModelChoice,
     context: ModelSettings | None,
 ) -> RefineReport:
     """Run the refiner graph on ``pairs`` for ``user_id`` and fill ``report`` in."""
@@ -232,7 +232,7 @@ async def refine_from_runs(
     user_id: str,
     *,
     store: BaseStore,
-    model: BaseChatModel | None = None,
+    model: ModelChoice = None,
     context: ModelSettings | None = None,
     success_threshold: float = 1.0,
     reference_instructions: Mapping[str, str] | None = None,

@@ -163,7 +163,7 @@ def serving_section(figures: list[dict[str, Any]], results: dict[str, tuple[str,
         "the server, the queue and the graphs on this machine's 2 cores, which the "
         "instances, Postgres, Redis and the test client share. Recovery is from SIGKILL "
         "of the instance to the run's completion on the survivor; the settings that "
-        "govern it are in each SIGKILL row below (the README's serving section explains them).",
+        "govern it are in each SIGKILL row below (docs/deployment.md explains them).",
         "",
         *serving_summary(rows),
         "",

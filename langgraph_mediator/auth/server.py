@@ -70,7 +70,7 @@ def bearer_token(authorization: str | None) -> str:
     """The token of an ``Authorization: Bearer <token>`` header; 401 without one."""
     scheme, _, token = (authorization or "").strip().partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        raise _refuse(401, "Send 'Authorization: Bearer <token>' (see the README's Deployment).")
+        raise _refuse(401, "Send 'Authorization: Bearer <token>' (see docs/deployment.md, Auth).")
     return token.strip()
 
 

@@ -24,10 +24,10 @@ from langgraph_mediator.cli.common import Command, db_help
 from langgraph_mediator.graphs import build_mediator_graph
 from langgraph_mediator.guidelines import (
     GuidelineVersion,
-    current_version,
-    list_versions,
-    retire_guidelines,
-    rollback,
+    acurrent_version,
+    alist_versions,
+    aretire_guidelines,
+    arollback,
 )
 from langgraph_mediator.jsonl import read_jsonl
 from langgraph_mediator.persistence import Persistence, open_persistence
@@ -154,7 +154,7 @@ async def retire(args: argparse.Namespace, store: BaseStore, console: Console) -
     if not args.ids or not args.reason or not args.reason.strip():
         raise ValueError("guidelines retire needs --id (one per rule) and --reason")
     reason = " ".join(args.reason.split())[:300]
-    version = await retire_guidelines(
+    version = await aretire_guidelines(
         store, args.user, dict.fromkeys(args.ids, reason), source="manual"
     )
     assert version is not None  # --id is not empty
@@ -167,15 +167,15 @@ async def run_guidelines(args: argparse.Namespace, console: Console) -> int:
     async with open_persistence(args.db) as persistence:
         store = persistence.store
         if args.action == "rollback":
-            restored = await rollback(store, args.user, args.to)
+            restored = await arollback(store, args.user, args.to)
             console.print(f"now version {restored['version']} ({restored['source']})", markup=False)
             console.print(guideline_table(restored["guidelines"], f"guidelines of {args.user}"))
         elif args.action == "retire":
             await retire(args, store, console)
         elif args.action == "history":
-            console.print(history_table(args.user, await list_versions(store, args.user)))
+            console.print(history_table(args.user, await alist_versions(store, args.user)))
         else:
-            current = await current_version(store, args.user)
+            current = await acurrent_version(store, args.user)
             title = f"guidelines of {args.user}, version {current['version'] if current else 0}"
             console.print(guideline_table(current["guidelines"] if current else [], title))
     return 0

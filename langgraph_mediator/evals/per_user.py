@@ -44,9 +44,9 @@ from langgraph_mediator.evals.tasks import ShardedTask
 from langgraph_mediator.guidelines import (
     ConversationKey,
     RuleTrial,
-    current_version,
-    put_guidelines,
-    retire_guidelines,
+    acurrent_version,
+    aput_guidelines,
+    aretire_guidelines,
     retirement_reason,
 )
 from langgraph_mediator.refine import RefineReport, refine_from_runs
@@ -274,7 +274,7 @@ class PerUserRun:
         """Try each of the persona's rules against its set less that rule; retire the idle."""
         store = self.env.store
         assert store is not None, "the per-user protocol needs a store"
-        current = await current_version(store, persona.user_id)
+        current = await acurrent_version(store, persona.user_id)
         rules = current["guidelines"] if current else []
         if not rules:
             return
@@ -289,7 +289,7 @@ class PerUserRun:
                 reasons[rule["id"]] = reason
             verdicts.append(RuleVerdict.of(trial, reason))
         self.hygiene[persona.name] = verdicts
-        await retire_guidelines(
+        await aretire_guidelines(
             store, persona.user_id, reasons, source=f"per-user re-evaluation ({self.run_name})"
         )
 
@@ -303,7 +303,7 @@ class PerUserRun:
         store = self.env.store
         assert store is not None
         key, user = WITHOUT + rule["id"], f"{persona.user_id}~without-{rule['id']}"
-        await put_guidelines(store, user, rest, source=f"hygiene of {persona.user_id}")
+        await aput_guidelines(store, user, rest, source=f"hygiene of {persona.user_id}")
         bench = self.benches[persona.name]
         await bench.run_setting(Setting.MEDIATOR, self.test, variant=Variant(key, user))
         return self.scores(persona, key)

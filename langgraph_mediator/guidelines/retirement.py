@@ -20,8 +20,8 @@ from langgraph.store.base import BaseStore
 from langgraph_mediator.guidelines.store import (
     GuidelineVersion,
     RetiredGuideline,
-    current_version,
-    save_guidelines,
+    acurrent_version,
+    asave_guidelines,
 )
 
 ConversationKey = tuple[str, int]
@@ -66,7 +66,7 @@ def retirement_reason(trial: RuleTrial, min_gain: float = 0.0) -> str | None:
     )
 
 
-async def retire_guidelines(
+async def aretire_guidelines(
     store: BaseStore, user_id: str, reasons: Mapping[str, str], *, source: str = "re-evaluation"
 ) -> GuidelineVersion | None:
     """Write the user's next version without the rules named in ``reasons`` (id -> why).
@@ -79,7 +79,7 @@ async def retire_guidelines(
     """
     if not reasons:
         return None
-    current = await current_version(store, user_id)
+    current = await acurrent_version(store, user_id)
     in_force = {g["id"]: g for g in current["guidelines"]} if current else {}
     unknown = sorted(set(reasons) - set(in_force))
     if unknown:
@@ -95,6 +95,6 @@ async def retire_guidelines(
     ]
     kept = [g for g in current["guidelines"] if g["id"] not in reasons]
     named = ", ".join(r["id"] for r in retired)
-    return await save_guidelines(
+    return await asave_guidelines(
         store, user_id, kept, source=f"{source}: retired {named}", retired=retired
     )

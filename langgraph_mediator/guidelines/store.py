@@ -67,9 +67,17 @@ def now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-async def current_version(store: BaseStore, user_id: str) -> GuidelineVersion | None:
+def current_version(store: BaseStore, user_id: str) -> GuidelineVersion | None:
     """The set in force, or ``None`` if the user has none yet."""
-    item = await store.aget(guidelines_namespace(user_id), CURRENT_KEY)
+    return _version(store.get(guidelines_namespace(user_id), CURRENT_KEY))
+
+
+async def acurrent_version(store: BaseStore, user_id: str) -> GuidelineVersion | None:
+    """:func:`current_version`, awaiting the store."""
+    return _version(await store.aget(guidelines_namespace(user_id), CURRENT_KEY))
+
+
+def _version(item: Item | None) -> GuidelineVersion | None:
     return GuidelineVersion(**item.value) if item else None  # type: ignore[typeddict-item]
 
 
@@ -95,7 +103,7 @@ def _texts(current: Item | None) -> list[str]:
     return [g["text"] for g in guidelines if g["text"].strip()]
 
 
-async def save_guidelines(
+def save_guidelines(
     store: BaseStore,
     user_id: str,
     guidelines: list[Guideline],
@@ -104,7 +112,35 @@ async def save_guidelines(
     retired: list[RetiredGuideline] | None = None,
 ) -> GuidelineVersion:
     """Write ``guidelines`` as the user's next version and make it current."""
-    current = await current_version(store, user_id)
+    version = next_version(current_version(store, user_id), guidelines, source, retired)
+    store.put(versions_namespace(user_id), f"{version['version']:06d}", dict(version))
+    store.put(guidelines_namespace(user_id), CURRENT_KEY, dict(version))
+    return version
+
+
+async def asave_guidelines(
+    store: BaseStore,
+    user_id: str,
+    guidelines: list[Guideline],
+    *,
+    source: str,
+    retired: list[RetiredGuideline] | None = None,
+) -> GuidelineVersion:
+    """:func:`save_guidelines`, awaiting the store."""
+    current = await acurrent_version(store, user_id)
+    version = next_version(current, guidelines, source, retired)
+    await store.aput(versions_namespace(user_id), f"{version['version']:06d}", dict(version))
+    await store.aput(guidelines_namespace(user_id), CURRENT_KEY, dict(version))
+    return version
+
+
+def next_version(
+    current: GuidelineVersion | None,
+    guidelines: list[Guideline],
+    source: str,
+    retired: list[RetiredGuideline] | None,
+) -> GuidelineVersion:
+    """The version that follows ``current``, holding ``guidelines``."""
     version = GuidelineVersion(
         version=(current["version"] + 1) if current else 1,
         guidelines=guidelines,
@@ -113,55 +149,101 @@ async def save_guidelines(
     )
     if retired:
         version["retired"] = retired
-    await store.aput(versions_namespace(user_id), f"{version['version']:06d}", dict(version))
-    await store.aput(guidelines_namespace(user_id), CURRENT_KEY, dict(version))
     return version
 
 
-async def put_guidelines(
+def put_guidelines(
     store: BaseStore, user_id: str, texts: list[str], *, source: str = "manual"
 ) -> GuidelineVersion:
     """Replace the user's guidelines with ``texts`` (numbered G1, G2, ...), as a new version."""
+    return save_guidelines(store, user_id, numbered(texts, source), source=source)
+
+
+async def aput_guidelines(
+    store: BaseStore, user_id: str, texts: list[str], *, source: str = "manual"
+) -> GuidelineVersion:
+    """:func:`put_guidelines`, awaiting the store."""
+    return await asave_guidelines(store, user_id, numbered(texts, source), source=source)
+
+
+def numbered(texts: list[str], source: str) -> list[Guideline]:
+    """``texts`` as guidelines G1, G2, ..., stamped now, from ``source``."""
     stamp = now_iso()
-    entries = [
+    return [
         Guideline(id=f"G{i}", text=t, provenance=[source], created_at=stamp, updated_at=stamp)
         for i, t in enumerate(texts, 1)
     ]
-    return await save_guidelines(store, user_id, entries, source=source)
 
 
-async def list_versions(store: BaseStore, user_id: str) -> list[GuidelineVersion]:
+PAGE = 100
+
+
+def list_versions(store: BaseStore, user_id: str) -> list[GuidelineVersion]:
     """Every version of the user's guidelines, oldest first."""
-    found: list[GuidelineVersion] = []
-    offset = 0
-    while True:
-        page = await store.asearch(versions_namespace(user_id), limit=100, offset=offset)
-        found.extend(GuidelineVersion(**item.value) for item in page)  # type: ignore[typeddict-item]
-        if len(page) < 100:
+    found: list[Item] = []
+    while page := store.search(versions_namespace(user_id), limit=PAGE, offset=len(found)):
+        found.extend(page)
+        if len(page) < PAGE:
             break
-        offset += 100
-    return sorted(found, key=lambda v: v["version"])
+    return _oldest_first(found)
 
 
-async def rollback(
-    store: BaseStore, user_id: str, to_version: int | None = None
-) -> GuidelineVersion:
+async def alist_versions(store: BaseStore, user_id: str) -> list[GuidelineVersion]:
+    """:func:`list_versions`, awaiting the store."""
+    found: list[Item] = []
+    while page := await store.asearch(versions_namespace(user_id), limit=PAGE, offset=len(found)):
+        found.extend(page)
+        if len(page) < PAGE:
+            break
+    return _oldest_first(found)
+
+
+def _oldest_first(items: list[Item]) -> list[GuidelineVersion]:
+    versions = [GuidelineVersion(**item.value) for item in items]  # type: ignore[typeddict-item]
+    return sorted(versions, key=lambda v: v["version"])
+
+
+def rollback(store: BaseStore, user_id: str, to_version: int | None = None) -> GuidelineVersion:
     """Make an earlier version current again (default: the one before the current).
 
     Raises:
         LookupError: the user has no such version.
 
     """
-    versions = {v["version"]: v for v in await list_versions(store, user_id)}
-    current = await current_version(store, user_id)
+    guidelines, source = rollback_target(
+        list_versions(store, user_id), current_version(store, user_id), user_id, to_version
+    )
+    return save_guidelines(store, user_id, guidelines, source=source)
+
+
+async def arollback(
+    store: BaseStore, user_id: str, to_version: int | None = None
+) -> GuidelineVersion:
+    """:func:`rollback`, awaiting the store."""
+    versions = await alist_versions(store, user_id)
+    current = await acurrent_version(store, user_id)
+    guidelines, source = rollback_target(versions, current, user_id, to_version)
+    return await asave_guidelines(store, user_id, guidelines, source=source)
+
+
+def rollback_target(
+    versions: list[GuidelineVersion],
+    current: GuidelineVersion | None,
+    user_id: str,
+    to_version: int | None,
+) -> tuple[list[Guideline], str]:
+    """The guidelines a rollback makes current again, and the new version's source.
+
+    Raises:
+        LookupError: the user has no such version.
+
+    """
+    by_number = {v["version"]: v for v in versions}
     if to_version is None:
         to_version = (current["version"] - 1) if current else 0
     if to_version == 0 and current is not None:
-        return await save_guidelines(store, user_id, [], source="rollback to v0 (empty)")
-    if to_version not in versions:
-        known = ", ".join(str(v) for v in sorted(versions)) or "none"
+        return [], "rollback to v0 (empty)"
+    if to_version not in by_number:
+        known = ", ".join(str(v) for v in sorted(by_number)) or "none"
         raise LookupError(f"user {user_id!r} has no guideline version {to_version} (has: {known})")
-    target = versions[to_version]
-    return await save_guidelines(
-        store, user_id, target["guidelines"], source=f"rollback to v{to_version}"
-    )
+    return by_number[to_version]["guidelines"], f"rollback to v{to_version}"

@@ -110,6 +110,12 @@ def _listed_models(base_url: str, api_key: str) -> list[str]:
                              headers={"Authorization": f"Bearer {api_key}"})  # fmt: skip
         response.raise_for_status()
         entries = response.json().get("data", [])
+    except (httpx.ConnectError, httpx.TimeoutException) as exc:
+        raise ModelEndpointError(
+            f"Cannot reach the model endpoint {where}. Check OPENAI_BASE_URL (unset it to "
+            "use the embedded local model), or set MEDIATOR_MODEL to skip asking it for "
+            "its model."
+        ) from exc
     except (httpx.HTTPError, ValueError, AttributeError) as exc:
         raise ModelEndpointError(
             f"No model name is set and the endpoint {where} did not list its models "

@@ -57,7 +57,7 @@ def _checked_name(name: str, *, role: str, structured: bool) -> str:
     """A model name, checked without any network call."""
     if not name.strip():
         raise ValueError(f"{role} is an empty model name; give one such as {EXAMPLE_NAMES}.")
-    if structured and provider_of(name) is not None:
+    if provider_of(name) is not None:
         # Constructing the client makes no request; a plain name is a ChatOpenAI, which can.
         try:
             probe = build_chat_model(ModelSettings(), name, loop=None)
@@ -67,7 +67,8 @@ def _checked_name(name: str, *, role: str, structured: bool) -> str:
             raise ValueError(
                 f"{role} {name!r} could not be built: {redact_secrets(str(exc))[:300]}"
             ) from exc
-        _require_tool_calling(probe, role, name)
+        if structured:
+            _require_tool_calling(probe, role, name)
     return name
 
 

@@ -10,15 +10,11 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Awaitable, Callable
-from typing import Any, Protocol, TypeAlias
+from typing import Any, TypeAlias
 
 # The runnable LangGraph itself and LangChain's create_agent make nodes of: a sync and an
 # async function under one name, with ``runtime`` injected into either by keyword.
 from langgraph._internal._runnable import RunnableCallable
-from langgraph.runtime import Runtime
-
-from langgraph_mediator.state import RefinerContext
-from langgraph_mediator.state.refiner import RefinerState
 
 GraphNode: TypeAlias = RunnableCallable
 """A node with both forms, ready for ``StateGraph.add_node``."""
@@ -42,13 +38,3 @@ def graph_node(
 
     # trace=False: LangGraph already traces each node as a run of its own.
     return RunnableCallable(func, afunc, name=func.__name__, trace=False)
-
-
-class RefinerNode(Protocol):
-    """A node of the refiner graph (async: the Refiner runs under ``ainvoke``)."""
-
-    def __call__(
-        self, state: RefinerState, *, runtime: Runtime[RefinerContext]
-    ) -> Awaitable[dict[str, Any]]:
-        """Run the node on the Refiner's state; return the update."""
-        ...

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit, urlunsplit
 import pytest
 
 from langgraph_mediator import build_mediator_graph
-from langgraph_mediator.guidelines import put_guidelines
+from langgraph_mediator.guidelines import aput_guidelines
 from langgraph_mediator.models.local_server import free_port
 from langgraph_mediator.persistence import open_persistence
 
@@ -115,7 +115,7 @@ async def test_stored_guideline_text_is_printed_as_text(
     db = str(tmp_path / "g.sqlite")
     rule = "Ask for the [local] units before [/red] assuming any of them."
     async with open_persistence(db) as persistence:
-        await put_guidelines(persistence.store, "alice", [rule], source="[bold]manual")
+        await aput_guidelines(persistence.store, "alice", [rule], source="[bold]manual")
     shown = run_cli("guidelines", "show", "--user", "alice", "--db", db, env=unreachable_env)
     history = run_cli("guidelines", "history", "--user", "alice", "--db", db, env=unreachable_env)
     assert shown.returncode == history.returncode == 0, shown.stdout + history.stdout
@@ -189,11 +189,26 @@ def test_a_malformed_setting_is_one_clear_line(unreachable_env: dict[str, str]) 
 def test_an_eval_on_an_unreachable_endpoint_stops_at_once_with_one_message(
     unreachable_env: dict[str, str], tmp_path: Path
 ) -> None:
+    # Named models: the endpoint is first needed by a conversation, not asked for its model.
+    named = {**unreachable_env, "MEDIATOR_MODEL": "m", "MEDIATOR_ASSISTANT_MODEL": "m"}
     done = run_cli("eval", "--tasks", "corrections", "--limit", "4", "--settings", "FULL,SHARDED",
                    "--components", "none", "--offline", "--out", str(tmp_path), "--run", "down",
-                   env=unreachable_env)  # fmt: skip
+                   env=named)  # fmt: skip
     assert done.returncode == 2, done.stdout + done.stderr
     said = " ".join(done.stdout.split())  # Rich wraps long lines
     assert "No conversation reached it; nothing was recorded" in said
     assert said.count("Cannot reach the model endpoint") == 1
+    assert not (tmp_path / "down" / "conversations.jsonl").exists()
+
+
+def test_an_eval_with_no_model_named_stops_before_any_conversation(
+    unreachable_env: dict[str, str], tmp_path: Path
+) -> None:
+    done = run_cli("eval", "--tasks", "corrections", "--limit", "1", "--settings", "FULL",
+                   "--components", "none", "--offline", "--out", str(tmp_path), "--run", "down",
+                   env=unreachable_env)  # fmt: skip
+    assert done.returncode == 2, done.stdout + done.stderr
+    said = " ".join(done.stdout.split())
+    assert said.count("Cannot reach the model endpoint") == 1 and "MEDIATOR_MODEL" in said
+    assert "Traceback" not in done.stdout + done.stderr
     assert not (tmp_path / "down" / "conversations.jsonl").exists()

@@ -20,7 +20,7 @@ from langgraph.store.memory import InMemoryStore
 from langgraph_mediator import MediatorContext, build_mediator_graph
 from langgraph_mediator.errors import ModelEndpointError
 from langgraph_mediator.graphs.refiner import build_refiner_graph
-from langgraph_mediator.guidelines import current_version, guideline_problem
+from langgraph_mediator.guidelines import acurrent_version, guideline_problem
 from langgraph_mediator.models import aask_structured, build_chat_model
 from langgraph_mediator.models.local_server import (
     LOCAL_MODEL_ALIAS,
@@ -137,7 +137,7 @@ async def test_a_real_refine_run_completes_and_stores_a_valid_set(
     for guideline in out["guidelines"]:
         assert guideline_problem(guideline["text"]) is None
         assert guideline["provenance"] == ["run-17|run-18"]
-    current = await current_version(store, "alice")
+    current = await acurrent_version(store, "alice")
     if out["guidelines"]:
         assert current is not None and current["version"] == out["version"] == 1
         assert current["guidelines"] == out["guidelines"]

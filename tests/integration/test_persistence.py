@@ -79,7 +79,7 @@ async def test_eval_harness_keeps_mediator_threads_and_guidelines_in_postgres(
 
     from langgraph_mediator.evals.conversation import EvalEnvironment, Setting, run_conversation
     from langgraph_mediator.evals.tasks import parse_task
-    from langgraph_mediator.guidelines import aload_guidelines, put_guidelines
+    from langgraph_mediator.guidelines import aload_guidelines, aput_guidelines
     from langgraph_mediator.state import MediatorContext
 
     task_id = f"pg-{uuid.uuid4().hex[:8]}"
@@ -93,7 +93,8 @@ async def test_eval_harness_keeps_mediator_threads_and_guidelines_in_postgres(
         reading("new_information", new=["Walls of 50 m2, two coats, 10 m2 per can."]),
     )
     async with open_persistence(postgres_url) as db:
-        await put_guidelines(db.store, "eval", ["Keep every number the user gives."], source="test")
+        rule = ["Keep every number the user gives."]
+        await aput_guidelines(db.store, "eval", rule, source="test")
         env = EvalEnvironment(
             assistant=scripted("5 cans.", "10 cans."), mediator=mediator,
             context=MediatorContext(base_url=UNUSED_ENDPOINT, clarification_policy="never"),

@@ -20,7 +20,7 @@ from typing import Any
 from langchain_core.messages import BaseMessage
 
 from langgraph_mediator import MediatorContext, build_mediator_graph
-from langgraph_mediator.guidelines import put_guidelines
+from langgraph_mediator.guidelines import aput_guidelines
 from langgraph_mediator.persistence import open_persistence
 from langgraph_mediator.session import MediatorSession
 
@@ -65,7 +65,7 @@ async def main(db: str, thread_id: str, step: str) -> None:
     mediator, assistant = models(step)
     async with open_persistence(db) as persistence:
         if step == "1":
-            await put_guidelines(persistence.store, USER, [GUIDELINE])
+            await aput_guidelines(persistence.store, USER, [GUIDELINE])
         graph = build_mediator_graph(
             assistant, mediator_model=mediator,
             checkpointer=persistence.checkpointer, store=persistence.store,

@@ -23,7 +23,7 @@ from langgraph.graph.state import CompiledStateGraph
 
 from langgraph_mediator import MediatorContext, build_mediator_graph
 from langgraph_mediator.evals.bench.instant import InstantChatModel
-from langgraph_mediator.guidelines import aload_guidelines, put_guidelines
+from langgraph_mediator.guidelines import aload_guidelines, aput_guidelines
 from langgraph_mediator.persistence import open_persistence
 from langgraph_mediator.session import MediatorSession
 
@@ -50,7 +50,7 @@ async def converse(
 ) -> tuple[list[str], list[str], list[str]]:
     """Play one conversation; return its messages, its active requirements, its guidelines."""
     user = f"{run}-user-{index}"
-    await put_guidelines(graph.store, user, [f"Guideline of conversation {index}."])  # type: ignore[arg-type]
+    await aput_guidelines(graph.store, user, [f"Guideline of conversation {index}."])  # type: ignore[arg-type]
     context = MediatorContext(base_url=UNUSED_ENDPOINT, user_id=user,
                               clarification_policy="never", single_task=True)  # fmt: skip
     session = MediatorSession(graph, context)

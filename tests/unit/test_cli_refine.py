@@ -17,7 +17,7 @@ from langchain_core.messages import HumanMessage
 from langgraph_mediator import MediatorContext, build_mediator_graph
 from langgraph_mediator.cli import guidelines as guidelines_cli
 from langgraph_mediator.cli import main
-from langgraph_mediator.guidelines import aload_guidelines, list_versions, put_guidelines
+from langgraph_mediator.guidelines import alist_versions, aload_guidelines, aput_guidelines
 from langgraph_mediator.persistence import open_persistence
 from langgraph_mediator.refine import refine_from_threads
 
@@ -79,7 +79,7 @@ async def test_refine_from_threads_without_corrections_changes_nothing(
     assert await asyncio_main(["refine", "--user", "alice", "--from-threads", "--db", db]) == 0
     assert "no corrections in the threads of alice" in capsys.readouterr().out
     async with open_persistence(db) as persistence:
-        assert await list_versions(persistence.store, "alice") == []
+        assert await alist_versions(persistence.store, "alice") == []
 
 
 def test_runs_and_from_threads_are_exclusive() -> None:
@@ -92,7 +92,7 @@ async def test_guidelines_retire_writes_a_version_that_history_shows(
 ) -> None:
     db = str(tmp_path / "threads.sqlite")
     async with open_persistence(db) as persistence:
-        await put_guidelines(persistence.store, "alice", [RULE, "Ask before assuming a unit."])
+        await aput_guidelines(persistence.store, "alice", [RULE, "Ask before assuming a unit."])
     retire = ["guidelines", "retire", "--user", "alice", "--db", db]
     assert await asyncio_main([*retire, "--id", "G2", "--reason", "no gain on re-evaluation"]) == 0
     assert await asyncio_main(["guidelines", "history", "--user", "alice", "--db", db]) == 0
@@ -100,7 +100,7 @@ async def test_guidelines_retire_writes_a_version_that_history_shows(
     assert "now version 2 (manual: retired G2)" in out and "retired" in out
     async with open_persistence(db) as persistence:
         assert await aload_guidelines(persistence.store, "alice") == [RULE]
-        latest = (await list_versions(persistence.store, "alice"))[-1]
+        latest = (await alist_versions(persistence.store, "alice"))[-1]
     assert latest.get("retired") == [
         {"id": "G2", "text": "Ask before assuming a unit.", "reason": "no gain on re-evaluation"}
     ]

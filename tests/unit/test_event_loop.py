@@ -31,7 +31,7 @@ from openai_stub import OpenAIStub, Reply, ToolCall, last_user_text, tool_name
 
 from langgraph_mediator import MediatorContext, build_mediator_graph
 from langgraph_mediator.core import aopen_turn
-from langgraph_mediator.guidelines import put_guidelines
+from langgraph_mediator.guidelines import aput_guidelines
 
 SLOW_CALLBACK_SECONDS = 0.5
 """Far above a turn's own steps on this instant endpoint (about a millisecond each).
@@ -79,7 +79,7 @@ def slow_callbacks() -> Iterator[list[str]]:
 async def served_graph(tmp_path: Path) -> AsyncIterator[tuple[Any, MediatorContext]]:
     """The mediator graph as a server runs it: models from the context, saver, store."""
     store = InMemoryStore()
-    await put_guidelines(store, "alice", ["Read a bare value as a correction."])
+    await aput_guidelines(store, "alice", ["Read a bare value as a correction."])
     with OpenAIStub(reader) as stub:
         async with AsyncSqliteSaver.from_conn_string(str(tmp_path / "threads.sqlite")) as saver:
             graph = build_mediator_graph(checkpointer=saver, store=store)

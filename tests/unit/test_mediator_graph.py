@@ -25,7 +25,7 @@ from langgraph_mediator import MediatorContext, build_mediator_graph
 from langgraph_mediator.core import Executor
 from langgraph_mediator.errors import ThreadOwnershipError
 from langgraph_mediator.graphs.mediator import route_after_intent
-from langgraph_mediator.guidelines import put_guidelines
+from langgraph_mediator.guidelines import aput_guidelines
 
 
 class Conversation:
@@ -180,7 +180,7 @@ async def test_guidelines_reach_the_mediator_prompt() -> None:
     mediator = scripted(reading("new_task", new=["A."]))
     chat = Conversation(mediator, scripted("ok"), user_id="alice")
     rule = "Ask for the unit before converting."
-    await put_guidelines(chat.store, "alice", [rule])
+    await aput_guidelines(chat.store, "alice", [rule])
     await chat.say("a")
     system = mediator.seen[0][0]
     assert isinstance(system, SystemMessage) and f"1. {rule}" in str(system.content)

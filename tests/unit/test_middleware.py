@@ -17,7 +17,7 @@ from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.store.memory import InMemoryStore
 
 from langgraph_mediator import MediatorContext, build_mediator_graph
-from langgraph_mediator.guidelines import put_guidelines
+from langgraph_mediator.guidelines import aput_guidelines
 from langgraph_mediator.middleware import MediatorMiddleware
 
 CONVERT = [
@@ -93,7 +93,7 @@ async def test_a_correction_supersedes_in_the_agents_state_and_the_thread_resume
 async def test_the_users_guidelines_come_from_the_agents_store() -> None:
     mediator = scripted(reading("new_task", new=["Write a haiku."]))
     agent = Agent(mediator, scripted("A haiku."), user_id="alice")
-    await put_guidelines(agent.store, "alice", ["Keep units the user names."])
+    await aput_guidelines(agent.store, "alice", ["Keep units the user names."])
     await agent.say("Write a haiku.")
     assert "Keep units the user names." in str(mediator.seen[0][0].content)
 

@@ -17,7 +17,7 @@ from test_eval_harness import env_with, task
 from langgraph_mediator.evals.per_user import OTHER, OWN, POOLED, POOLED_USER, PerUserRun
 from langgraph_mediator.evals.per_user_report import write_per_user_report
 from langgraph_mediator.evals.personas import PERSONAS
-from langgraph_mediator.guidelines import put_guidelines
+from langgraph_mediator.guidelines import aput_guidelines
 
 
 def forever(*replies: object) -> ScriptedChatModel:
@@ -30,8 +30,8 @@ async def test_each_setting_reads_its_users_guidelines_and_the_report_is_written
     store = InMemoryStore()
     personas = [PERSONAS["bare-values"], PERSONAS["drops-units"]]
     for p in personas:
-        await put_guidelines(store, p.user_id, [f"Rule of {p.name}."])
-    await put_guidelines(store, POOLED_USER, ["Rule of everyone."])
+        await aput_guidelines(store, p.user_id, [f"Rule of {p.name}."])
+    await aput_guidelines(store, POOLED_USER, ["Rule of everyone."])
     mediator = forever(reading("new_information", goal="Paint.", new=["A detail."]))
     env = env_with(forever("7 cans."), mediator, store=store)
     run = PerUserRun(env=env, tasks=[task(task_id=f"t{i}") for i in range(8)],

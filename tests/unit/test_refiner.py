@@ -17,12 +17,12 @@ from langgraph_mediator import MediatorContext, build_mediator_graph
 from langgraph_mediator.errors import RefinerOutputError
 from langgraph_mediator.graphs.refiner import build_refiner_graph
 from langgraph_mediator.guidelines import (
+    acurrent_version,
+    alist_versions,
     aload_guidelines,
-    current_version,
+    aput_guidelines,
+    arollback,
     guideline_problem,
-    list_versions,
-    put_guidelines,
-    rollback,
     trajectory_facts,
 )
 from langgraph_mediator.refine import pair_runs, refine_from_runs
@@ -61,7 +61,7 @@ async def test_guidelines_are_produced_and_stored_with_provenance() -> None:
     model = scripted(diagnosis(), proposal(RULE_ASK, RULE_KEEP))
     out = await build_refiner_graph(model, store=store).ainvoke(example_input(), context=CONTEXT)
     assert out["version"] == 1
-    current = await current_version(store, "alice")
+    current = await acurrent_version(store, "alice")
     assert current is not None
     assert [g["text"] for g in current["guidelines"]] == [RULE_ASK, RULE_KEEP]
     assert [g["id"] for g in current["guidelines"]] == ["G1", "G2"]
@@ -110,7 +110,7 @@ async def test_a_kind_defined_by_the_old_value_staying_is_no_longer_offered() ->
 
 async def test_merge_deduplicates_and_keeps_provenance_of_both() -> None:
     store = InMemoryStore()
-    await put_guidelines(store, "alice", [RULE_ASK], source="earlier")
+    await aput_guidelines(store, "alice", [RULE_ASK], source="earlier")
     merged = tool_reply("MergedSet", {"guidelines": [
         {"text": RULE_ASK, "sources": ["G1", "P1"]},
         {"text": RULE_ASK.upper(), "sources": ["P1"]},  # a near-duplicate the model kept
@@ -127,7 +127,7 @@ async def test_merge_deduplicates_and_keeps_provenance_of_both() -> None:
 
 async def test_merge_cannot_invent_a_rule_without_a_source() -> None:
     store = InMemoryStore()
-    await put_guidelines(store, "alice", [RULE_ASK])
+    await aput_guidelines(store, "alice", [RULE_ASK])
     merged = tool_reply("MergedSet", {"guidelines": [
         {"text": RULE_ASK, "sources": ["G1"]},
         {"text": "Prefer metric units in every answer you give.", "sources": ["X9"]},
@@ -140,7 +140,7 @@ async def test_merge_cannot_invent_a_rule_without_a_source() -> None:
 
 async def test_a_citation_cannot_lend_an_invented_rule_its_provenance() -> None:
     store = InMemoryStore()
-    await put_guidelines(store, "alice", [RULE_ASK], source="earlier")
+    await aput_guidelines(store, "alice", [RULE_ASK], source="earlier")
     invented = "Prefer metric units in every answer you give."
     merged = tool_reply("MergedSet", {"guidelines": [
         {"text": invented, "sources": ["G1"]}, {"text": RULE_KEEP, "sources": ["P1"]},
@@ -157,7 +157,7 @@ async def test_a_merge_reply_that_forgets_rules_does_not_delete_them() -> None:
     store = InMemoryStore()
     earlier = [RULE_ASK, "Treat a bare number after an answer as a correction of it.",
                "Read 'ok' while details were promised as 'go on'."]  # fmt: skip
-    await put_guidelines(store, "alice", earlier, source="earlier")
+    await aput_guidelines(store, "alice", earlier, source="earlier")
     merged = tool_reply("MergedSet", {"guidelines": [{"text": RULE_KEEP, "sources": ["P1"]}]})
     model = scripted(diagnosis(), proposal(RULE_KEEP), merged)
     out = await build_refiner_graph(model, store=store).ainvoke(example_input(), context=CONTEXT)
@@ -167,7 +167,7 @@ async def test_a_merge_reply_that_forgets_rules_does_not_delete_them() -> None:
 
 async def test_a_rule_the_merge_drops_is_recorded_with_its_reason() -> None:
     store = InMemoryStore()
-    await put_guidelines(store, "alice", [RULE_ASK], source="earlier")
+    await aput_guidelines(store, "alice", [RULE_ASK], source="earlier")
     merged = tool_reply("MergedSet", {
         "guidelines": [{"text": RULE_KEEP, "sources": ["P1"]}],
         "dropped": [{"id": "G1", "reason": "conflicts with the newer P1"}],
@@ -181,18 +181,18 @@ async def test_a_rule_the_merge_drops_is_recorded_with_its_reason() -> None:
 
 async def test_versions_list_and_rollback_restores_the_previous_set() -> None:
     store = InMemoryStore()
-    await put_guidelines(store, "alice", [RULE_ASK])
-    await put_guidelines(
+    await aput_guidelines(store, "alice", [RULE_ASK])
+    await aput_guidelines(
         store, "alice", ["Treat any short fragment as a correction of the last answer."]
     )
-    versions = await list_versions(store, "alice")
+    versions = await alist_versions(store, "alice")
     assert [v["version"] for v in versions] == [1, 2]
-    restored = await rollback(store, "alice")
+    restored = await arollback(store, "alice")
     assert restored["version"] == 3 and restored["source"] == "rollback to v1"
     assert await aload_guidelines(store, "alice") == [RULE_ASK]
-    assert len(await list_versions(store, "alice")) == 3
+    assert len(await alist_versions(store, "alice")) == 3
     with pytest.raises(LookupError, match="no guideline version 9"):
-        await rollback(store, "alice", 9)
+        await arollback(store, "alice", 9)
 
 
 async def test_user_a_guidelines_never_reach_user_b() -> None:
@@ -314,13 +314,13 @@ def test_validator_accepts_intent_rules() -> None:
 
 async def test_malformed_output_is_retried_then_rejected_without_touching_the_store() -> None:
     store = InMemoryStore()
-    await put_guidelines(store, "alice", [RULE_ASK])
-    before = await list_versions(store, "alice")
+    await aput_guidelines(store, "alice", [RULE_ASK])
+    before = await alist_versions(store, "alice")
     model = scripted(AIMessage("no tool call"), tool_reply("Diagnosis", {"turn": "two"}))
     with pytest.raises(RefinerOutputError, match="malformed twice"):
         await build_refiner_graph(model, store=store).ainvoke(example_input(), context=CONTEXT)
     assert len(model.seen) == 2
-    assert await list_versions(store, "alice") == before
+    assert await alist_versions(store, "alice") == before
     assert await aload_guidelines(store, "alice") == [RULE_ASK]
 
 
@@ -337,7 +337,7 @@ async def test_rerun_with_the_same_result_writes_no_new_version() -> None:
         merged = tool_reply("MergedSet", {"guidelines": [{"text": RULE_ASK, "sources": ["G1"]}]})
         model = scripted(diagnosis(), proposal(RULE_ASK), merged)
         await build_refiner_graph(model, store=store).ainvoke(example_input(), context=CONTEXT)
-    assert [v["version"] for v in await list_versions(store, "alice")] == [1]
+    assert [v["version"] for v in await alist_versions(store, "alice")] == [1]
 
 
 def trajectory(run_id: str, task: str, score: float) -> Trajectory:
@@ -370,7 +370,7 @@ async def test_refine_from_runs_closes_the_loop() -> None:
 
 async def test_every_refiner_call_is_recorded_in_the_run_usage() -> None:
     store = InMemoryStore()
-    await put_guidelines(store, "alice", [RULE_ASK], source="earlier")
+    await aput_guidelines(store, "alice", [RULE_ASK], source="earlier")
     merged = tool_reply("MergedSet", {"guidelines": [{"text": RULE_KEEP, "sources": ["P1"]}]},
                         tokens=(30, 3))  # fmt: skip
     model = scripted(

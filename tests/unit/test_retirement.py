@@ -24,11 +24,11 @@ from langgraph_mediator.evals.per_user_report import write_per_user_report
 from langgraph_mediator.evals.personas import PERSONAS
 from langgraph_mediator.guidelines import (
     RuleTrial,
+    acurrent_version,
+    alist_versions,
     aload_guidelines,
-    current_version,
-    list_versions,
-    put_guidelines,
-    retire_guidelines,
+    aput_guidelines,
+    aretire_guidelines,
     retirement_reason,
 )
 
@@ -60,23 +60,23 @@ def test_an_untried_rule_is_kept() -> None:
 
 async def test_retiring_writes_a_new_version_that_says_what_went_and_why() -> None:
     store = InMemoryStore()
-    await put_guidelines(store, "alice", [HELPS, IDLE])
-    version = await retire_guidelines(store, "alice", {"G2": "no held-out gain"})
+    await aput_guidelines(store, "alice", [HELPS, IDLE])
+    version = await aretire_guidelines(store, "alice", {"G2": "no held-out gain"})
     assert version is not None and version["version"] == 2
     assert await aload_guidelines(store, "alice") == [HELPS]
     assert version["retired"] == [{"id": "G2", "text": IDLE, "reason": "no held-out gain"}]
     assert "retired G2" in version["source"]
     # History keeps the set before it, so a retirement can be rolled back.
-    assert [len(v["guidelines"]) for v in await list_versions(store, "alice")] == [2, 1]
+    assert [len(v["guidelines"]) for v in await alist_versions(store, "alice")] == [2, 1]
 
 
 async def test_retiring_nothing_writes_nothing_and_an_unknown_id_is_named() -> None:
     store = InMemoryStore()
-    await put_guidelines(store, "alice", [HELPS])
-    assert await retire_guidelines(store, "alice", {}) is None
+    await aput_guidelines(store, "alice", [HELPS])
+    assert await aretire_guidelines(store, "alice", {}) is None
     with pytest.raises(LookupError, match=r"no current guideline G7 \(has: G1\)"):
-        await retire_guidelines(store, "alice", {"G7": "why"})
-    assert len(await list_versions(store, "alice")) == 1
+        await aretire_guidelines(store, "alice", {"G7": "why"})
+    assert len(await alist_versions(store, "alice")) == 1
 
 
 class ByPrompt(ScriptedChatModel):
@@ -116,15 +116,15 @@ async def played(store: InMemoryStore, out: Path, **options: Any) -> PerUserRun:
 async def test_the_per_user_run_retires_a_rule_that_changes_nothing(tmp_path: Path) -> None:
     store = InMemoryStore()
     keeps, single = PERSONAS["bare-values"], PERSONAS["drops-units"]
-    await put_guidelines(store, keeps.user_id, [HELPS, IDLE])
-    await put_guidelines(store, single.user_id, [IDLE])
+    await aput_guidelines(store, keeps.user_id, [HELPS, IDLE])
+    await aput_guidelines(store, single.user_id, [IDLE])
     run = await played(store, tmp_path)
     # G1 carries the answer: the set without it fails; G2 changes nothing: retired.
     assert [(v.guideline_id, v.gain, bool(v.retired)) for v in run.hygiene[keeps.name]] == [
         ("G1", 1.0, False), ("G2", 0.0, True)
     ]  # fmt: skip
     assert await aload_guidelines(store, keeps.user_id) == [HELPS]
-    current = await current_version(store, keeps.user_id)
+    current = await acurrent_version(store, keeps.user_id)
     assert current is not None and current["retired"][0]["id"] == "G2"
     assert "no held-out gain" in current["retired"][0]["reason"]
     # A one-rule set is compared with MEDIATOR itself: no extra conversations.
@@ -143,6 +143,6 @@ async def test_the_per_user_run_retires_a_rule_that_changes_nothing(tmp_path: Pa
 async def test_without_retire_every_rule_stays(tmp_path: Path) -> None:
     store = InMemoryStore()
     persona = PERSONAS["bare-values"]
-    await put_guidelines(store, persona.user_id, [IDLE])
+    await aput_guidelines(store, persona.user_id, [IDLE])
     run = await played(store, tmp_path, retire=False)
     assert run.hygiene == {} and await aload_guidelines(store, persona.user_id) == [IDLE]

@@ -11,6 +11,8 @@ middleware is built.
 from __future__ import annotations
 
 import asyncio
+import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,6 +22,7 @@ from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import HumanMessage
 from langchain_core.tools import tool
 from langgraph.checkpoint.memory import InMemorySaver
+from langgraph.store.memory import InMemoryStore
 from langgraph.types import Command
 from openai_stub import OpenAIStub
 
@@ -31,6 +34,15 @@ from langgraph_mediator import (
     describe_environment,
 )
 from langgraph_mediator.errors import ModelEndpointError
+from langgraph_mediator.graphs.refiner import build_refiner_graph
+from langgraph_mediator.guidelines import (
+    aload_guidelines,
+    aput_guidelines,
+    list_versions,
+    load_guidelines,
+    put_guidelines,
+    rollback,
+)
 from langgraph_mediator.models.chat import build_chat_model
 
 CONTEXT = MediatorContext(base_url=UNUSED_ENDPOINT)
@@ -94,11 +106,12 @@ def test_batch_runs_threads_apart() -> None:
     readings = [reading("new_task", new=["One."]), reading("new_task", new=["Two."])]
     graph = build_mediator_graph(scripted("a", "b"), mediator_model=scripted(*readings),
                                  checkpointer=InMemorySaver())  # fmt: skip
-    # The scripted models answer in call order, which a batch does not fix: compare as sets.
-    outs = graph.batch([said("One."), said("Two.")], [config("a"), config("b")], context=CONTEXT)
-    assert sorted(o["ledger"][0]["text"] for o in outs) == ["One.", "Two."]
-    assert all(len(o["ledger"]) == 1 and len(o["messages"]) == 2 for o in outs)
-    assert sorted(o["messages"][-1].content for o in outs) == ["a", "b"]
+    # The scripted models answer in call order: one at a time keeps each reading on its message.
+    configs = [{**config(name), "max_concurrency": 1} for name in ("a", "b")]
+    outs = graph.batch([said("One."), said("Two.")], configs, context=CONTEXT)
+    assert [[r["text"] for r in o["ledger"]] for o in outs] == [["One."], ["Two."]]
+    assert [o["messages"][-1].content for o in outs] == ["a", "b"]
+    assert graph.get_state(config("a")).values["ledger"] == outs[0]["ledger"]
 
 
 async def test_ainvoke_astream_and_abatch_give_what_the_sync_calls_give() -> None:
@@ -232,6 +245,8 @@ def test_the_assistant_needs_no_tool_calling_but_must_be_a_model() -> None:
     build_mediator_graph(GenericFakeChatModel(messages=iter(["x"])), mediator_model=scripted())
     with pytest.raises(TypeError, match="Assistant must be a model name"):
         build_mediator_graph(object())  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="pip install langchain-anthropic"):
+        build_mediator_graph("anthropic:claude-sonnet-4-5", mediator_model=scripted())
 
 
 def lookup_weather(city: str) -> str:
@@ -279,3 +294,53 @@ def test_an_endpoint_serving_several_models_asks_for_a_name() -> None:
         pytest.raises(ModelEndpointError, match=expected),
     ):
         build_chat_model(MediatorContext(base_url=stub.base_url), "")
+
+
+RULE = "Ask for a missing measurement instead of assuming a standard value."
+MERGED = "Ask for a missing measurement; never assume a standard value."
+
+
+def refiner_script() -> Any:
+    """Refiner replies: a diagnosis, a proposal, a merge with the set already in force."""
+    misreading = {"kind": "assumed_a_detail", "turn": 2, "evidence": "Assume a 4 x 4 m room",
+                  "explanation": "The Mediator invented the room size."}  # fmt: skip
+    return scripted(
+        tool_reply("Diagnosis", {"misreadings": [misreading]}),
+        tool_reply("Proposal", {"guidelines": [{"text": RULE, "diagnosis": 1}]}),
+        tool_reply("MergedSet", {"guidelines": [{"text": MERGED, "sources": ["G1", "P1"]}]}),
+    )
+
+
+def refine_input() -> dict[str, Any]:
+    data = json.loads(EXAMPLE_PAIR.read_text())
+    return {**data, "user_id": "alice"}
+
+
+EXAMPLE_PAIR = Path(__file__).resolve().parents[2] / "examples" / "data" / "refine_pair.json"
+
+
+def test_the_refiner_runs_with_invoke_and_the_guideline_helpers_sync() -> None:
+    store = InMemoryStore()
+    put_guidelines(store, "alice", [RULE])
+    out = build_refiner_graph(refiner_script(), store=store).invoke(refine_input(),
+                                                                    context=CONTEXT)  # fmt: skip
+    assert out["version"] == 2 and load_guidelines(store, "alice") == [MERGED]
+    assert [v["version"] for v in list_versions(store, "alice")] == [1, 2]
+    assert rollback(store, "alice")["source"] == "rollback to v1"
+    assert load_guidelines(store, "alice") == [RULE]
+
+
+async def test_the_refiner_streams_async_alike() -> None:
+    store = InMemoryStore()
+    await aput_guidelines(store, "alice", [RULE])
+    graph = build_refiner_graph(refiner_script(), store=store)
+    nodes = [next(iter(c)) async for c in graph.astream(refine_input(), context=CONTEXT)]
+    assert nodes == ["diagnose", "propose_guidelines", "merge_guidelines", "write_guidelines"]
+    assert await aload_guidelines(store, "alice") == [MERGED]
+
+
+def test_the_refiner_takes_a_model_name_and_checks_it() -> None:
+    with pytest.raises(ValueError, match="pip install langchain-anthropic"):
+        build_refiner_graph("anthropic:claude-sonnet-4-5")
+    with pytest.raises(ValueError, match="cannot call tools"):
+        build_refiner_graph(GenericFakeChatModel(messages=iter(["x"])))

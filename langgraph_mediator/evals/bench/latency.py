@@ -357,10 +357,10 @@ def floor_ratio(bare_first_token: float, timed: MediatorTime) -> float:
 
 async def guidelines_read_seconds(reads: int = 200) -> float:
     """Median seconds of one guidelines read from the memory store (one user's set)."""
-    from langgraph_mediator.guidelines.store import aload_guidelines, put_guidelines
+    from langgraph_mediator.guidelines.store import aload_guidelines, aput_guidelines
 
     store = InMemoryStore()
-    await put_guidelines(store, "bench-user", ["Read a bare value as a correction."] * 3)
+    await aput_guidelines(store, "bench-user", ["Read a bare value as a correction."] * 3)
     times = []
     for _ in range(reads):
         began = time.perf_counter()

@@ -3,6 +3,12 @@
 from langgraph_mediator.nodes.refiner.diagnose import make_diagnose
 from langgraph_mediator.nodes.refiner.merge_guidelines import make_merge_guidelines
 from langgraph_mediator.nodes.refiner.propose_guidelines import make_propose_guidelines
-from langgraph_mediator.nodes.refiner.write_guidelines import write_guidelines
+from langgraph_mediator.nodes.refiner.write_guidelines import awrite_guidelines, write_guidelines
 
-__all__ = ["make_diagnose", "make_merge_guidelines", "make_propose_guidelines", "write_guidelines"]
+__all__ = [
+    "awrite_guidelines",
+    "make_diagnose",
+    "make_merge_guidelines",
+    "make_propose_guidelines",
+    "write_guidelines",
+]

@@ -16,7 +16,13 @@ from pydantic import BaseModel
 
 from langgraph_mediator.auth.identity import bound_user_id
 from langgraph_mediator.errors import RefinerOutputError
-from langgraph_mediator.models import aask_structured, abuild_chat_model
+from langgraph_mediator.models import (
+    ModelChoice,
+    aask_structured,
+    achat_model_for,
+    ask_structured,
+    chat_model_for,
+)
 from langgraph_mediator.state import ModelCall, RefinerContext
 
 M = TypeVar("M", bound=BaseModel)
@@ -31,12 +37,17 @@ def refined_user(state_user_id: str, runtime: Runtime[Any]) -> str:
     return bound_user_id(state_user_id, getattr(runtime, "server_info", None))
 
 
-async def refiner_model(override: BaseChatModel | None, context: RefinerContext) -> BaseChatModel:
+def refiner_model(override: ModelChoice, context: RefinerContext) -> BaseChatModel:
     """The model a Refiner node calls: the one the graph was built with, else the context's."""
-    return override or await abuild_chat_model(context, context.refiner_model)
+    return chat_model_for(override, context, context.refiner_model)
 
 
-async def ask_refiner(
+async def arefiner_model(override: ModelChoice, context: RefinerContext) -> BaseChatModel:
+    """:func:`refiner_model` in an async run (built off the loop)."""
+    return await achat_model_for(override, context, context.refiner_model)
+
+
+def ask_refiner(
     model: BaseChatModel,
     schema: type[M],
     prompt: list[BaseMessage],
@@ -51,14 +62,29 @@ async def ask_refiner(
         RefinerOutputError: malformed output twice; ``what`` names the step.
 
     """
-    parsed, calls, error = await aask_structured(
-        model,
-        schema,
-        prompt,
-        node=node,
-        base_url=context.base_url,
-        mode=context.structured_output,
-    )
+    asked = ask_structured(model, schema, prompt, node=node, base_url=context.base_url,
+                           mode=context.structured_output)  # fmt: skip
+    return _required(*asked, what=what)
+
+
+async def aask_refiner(
+    model: BaseChatModel,
+    schema: type[M],
+    prompt: list[BaseMessage],
+    *,
+    node: str,
+    context: RefinerContext,
+    what: str,
+) -> tuple[M, list[ModelCall]]:
+    """:func:`ask_refiner`, awaiting the model."""
+    asked = await aask_structured(model, schema, prompt, node=node, base_url=context.base_url,
+                                  mode=context.structured_output)  # fmt: skip
+    return _required(*asked, what=what)
+
+
+def _required(
+    parsed: M | None, calls: list[ModelCall], error: str, *, what: str
+) -> tuple[M, list[ModelCall]]:
     if parsed is None:
         raise RefinerOutputError(f"{what} malformed twice: {error}")
     return parsed, calls

@@ -9,21 +9,32 @@ the reply forgets is kept as it was); and every merged text is validated again.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
-from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import BaseMessage
 from langgraph.runtime import Runtime
+from langgraph.store.base import BaseStore
 
 from langgraph_mediator.core import comparison_key
 from langgraph_mediator.guidelines import (
+    GuidelineVersion,
+    acurrent_version,
     current_version,
     guideline_problem,
     now_iso,
     trajectory_facts,
 )
-from langgraph_mediator.nodes.refiner.calls import ask_refiner, refined_user, refiner_model
+from langgraph_mediator.models import ModelChoice
+from langgraph_mediator.nodes.refiner.calls import (
+    aask_refiner,
+    arefiner_model,
+    ask_refiner,
+    refined_user,
+    refiner_model,
+)
 from langgraph_mediator.nodes.refiner.prompts import merge_prompt
-from langgraph_mediator.nodes.types import RefinerNode
+from langgraph_mediator.nodes.types import GraphNode, graph_node
 from langgraph_mediator.state import ModelCall, RefinerContext
 from langgraph_mediator.state.refiner import (
     MAX_GUIDELINES,
@@ -122,33 +133,86 @@ def _citation_problem(text: str, cited: list[Guideline | Candidate]) -> str | No
     return None
 
 
-def make_merge_guidelines(model: BaseChatModel | None = None) -> RefinerNode:
-    """Build the node; ``model`` overrides the context's Refiner model."""
+def make_merge_guidelines(model: ModelChoice = None) -> GraphNode:
+    """Build the node; ``model`` overrides the context's Refiner model.
 
-    async def merge_guidelines(
+    No model call when either side is empty: the union is the merge.
+    """
+
+    def merge_guidelines(state: RefinerState, runtime: Runtime[RefinerContext]) -> dict[str, Any]:
+        """Merge candidates into the current set."""
+        context, store, user = merge_start(state, runtime)
+        current = current_version(store, user)
+        merge = Merge.of(state, current)
+        if merge.needs_model():
+            merged = ask_refiner(refiner_model(model, context), MergedSet, merge.prompt(),
+                                 **_asked(context))  # fmt: skip
+            merge.read(*merged)
+        return merge.update(state)
+
+    async def amerge_guidelines(
         state: RefinerState, runtime: Runtime[RefinerContext]
     ) -> dict[str, Any]:
-        """Merge candidates into the current set (no model call when either side is empty)."""
-        if runtime.store is None:
-            raise RuntimeError("the refiner graph needs a store: compile it with store=...")
-        context = RefinerContext.for_run(runtime)
-        current = await current_version(runtime.store, refined_user(state["user_id"], runtime))
+        context, store, user = merge_start(state, runtime)
+        merge = Merge.of(state, await acurrent_version(store, user))
+        if merge.needs_model():
+            chat = await arefiner_model(model, context)
+            merge.read(*await aask_refiner(chat, MergedSet, merge.prompt(), **_asked(context)))
+        return merge.update(state)
+
+    return graph_node(merge_guidelines, amerge_guidelines)
+
+
+def _asked(context: RefinerContext) -> dict[str, Any]:
+    return {"node": "merge_guidelines", "context": context, "what": "guideline merge"}
+
+
+def merge_start(
+    state: RefinerState, runtime: Runtime[RefinerContext]
+) -> tuple[RefinerContext, BaseStore, str]:
+    """The run's settings, its store, and whose guidelines it merges (the caller's)."""
+    if runtime.store is None:
+        raise RuntimeError("the refiner graph needs a store: compile it with store=...")
+    user = refined_user(state["user_id"], runtime)
+    return RefinerContext.for_run(runtime), runtime.store, user
+
+
+@dataclass
+class Merge:
+    """One merge: the set in force, the candidates, and what the model made of them."""
+
+    existing: list[Guideline]
+    candidates: list[Candidate]
+    pairs: list[tuple[str, list[str]]]
+    dropped: dict[str, str] = field(default_factory=dict)
+    calls: list[ModelCall] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, state: RefinerState, current: GuidelineVersion | None) -> Merge:
+        """Before any model call: the union of both sides, each rule its own source."""
         existing = current["guidelines"] if current else []
         candidates = state.get("candidates", [])
-        calls: list[ModelCall] = []
-        dropped: dict[str, str] = {}
-        if not existing or not candidates:
-            pairs = [(g["text"], [g["id"]]) for g in [*existing, *candidates]]
-        else:
-            merged, calls = await ask_refiner(
-                await refiner_model(model, context), MergedSet, merge_prompt(existing, candidates),
-                node="merge_guidelines", context=context, what="guideline merge",
-            )  # fmt: skip
-            dropped = {d.id.strip(): d.reason for d in merged.dropped}
-            pairs = [(g.text, list(g.sources)) for g in merged.guidelines]
-        facts = trajectory_facts(state.get("pairs", []))
-        kept, rejected = settle_merge(pairs, dropped, existing, candidates, facts)
-        return {"existing": existing, "guidelines": kept, "usage": calls,
-                "rejected": [*state.get("rejected", []), *rejected]}  # fmt: skip
+        union = [(g["text"], [g["id"]]) for g in [*existing, *candidates]]
+        return cls(existing, candidates, union)
 
-    return merge_guidelines
+    def needs_model(self) -> bool:
+        """Only two non-empty sides need merging by the model."""
+        return bool(self.existing and self.candidates)
+
+    def prompt(self) -> list[BaseMessage]:
+        """The merge prompt over both sides."""
+        return merge_prompt(self.existing, self.candidates)
+
+    def read(self, merged: MergedSet, calls: list[ModelCall]) -> None:
+        """Take the model's merged set (settled, with every id accounted for, in :meth:`update`)."""
+        self.dropped = {d.id.strip(): d.reason for d in merged.dropped}
+        self.pairs = [(g.text, list(g.sources)) for g in merged.guidelines]
+        self.calls = calls
+
+    def update(self, state: RefinerState) -> dict[str, Any]:
+        """The settled merge as the node's state update."""
+        facts = trajectory_facts(state.get("pairs", []))
+        kept, rejected = settle_merge(self.pairs, self.dropped, self.existing, self.candidates,
+                                      facts)  # fmt: skip
+        return {"existing": self.existing, "guidelines": kept, "usage": self.calls,
+                "rejected": [*state.get("rejected", []), *rejected]}  # fmt: skip

@@ -9,16 +9,23 @@ refused, the model is asked once more with the reasons; the retry is screened th
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Any
 
-from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import BaseMessage
 from langgraph.runtime import Runtime
 
 from langgraph_mediator.guidelines import guideline_problem, trajectory_facts
-from langgraph_mediator.nodes.refiner.calls import ask_refiner, refiner_model
+from langgraph_mediator.models import ModelChoice
+from langgraph_mediator.nodes.refiner.calls import (
+    aask_refiner,
+    arefiner_model,
+    ask_refiner,
+    refiner_model,
+)
 from langgraph_mediator.nodes.refiner.prompts import proposal_prompt, retry_prompt
-from langgraph_mediator.nodes.types import RefinerNode
-from langgraph_mediator.state import RefinerContext
+from langgraph_mediator.nodes.types import GraphNode, graph_node
+from langgraph_mediator.state import ModelCall, RefinerContext
 from langgraph_mediator.state.refiner import Candidate, Proposal, RefinerState, Rejection
 from langgraph_mediator.text import comparison_key
 
@@ -69,34 +76,74 @@ def _unrecorded(rejections: list[Rejection], recorded: list[Rejection]) -> list[
     return [r for r in rejections if (comparison_key(r["text"]), r["reason"]) not in seen]
 
 
-def make_propose_guidelines(model: BaseChatModel | None = None) -> RefinerNode:
-    """Build the node; ``model`` overrides the context's Refiner model."""
+@dataclass
+class Screening:
+    """What the proposals gave so far: kept candidates, refusals, and the calls made."""
 
-    async def propose_guidelines(
-        state: RefinerState, runtime: Runtime[RefinerContext]
-    ) -> dict[str, Any]:
-        """Propose rules from the diagnoses and screen them."""
-        context = RefinerContext.for_run(runtime)
+    diagnoses: list[dict[str, Any]]
+    facts: frozenset[tuple[str, str]]
+    candidates: list[Candidate]
+    rejected: list[Rejection]
+    calls: list[ModelCall]
+
+    @classmethod
+    def first(cls, state: RefinerState, proposal: Proposal, calls: list[ModelCall]) -> Screening:
+        """The first proposal, screened against the run's diagnoses and trajectory facts."""
         diagnoses = state.get("diagnoses", [])
-        chat = await refiner_model(model, context)
-        prompt = proposal_prompt(diagnoses)
-        proposal, calls = await ask_refiner(
-            chat, Proposal, prompt, node="propose_guidelines", context=context,
-            what="guideline proposal",
-        )  # fmt: skip
         facts = trajectory_facts(state.get("pairs", []))
         candidates, rejected = screen(proposal, diagnoses, facts)
-        if rejected:
-            # One retry, told why: a good habit worded with one task's numbers can be rescued.
-            refused = [(r["text"], r["reason"]) for r in rejected]
-            retried, more_calls = await ask_refiner(
-                chat, Proposal, retry_prompt(prompt, refused), node="propose_guidelines",
-                context=context, what="guideline proposal retry",
-            )  # fmt: skip
-            again, still = screen(retried, diagnoses, facts, numbered_from=len(candidates) + 1)
-            candidates = candidates + _new(again, candidates)
-            rejected = rejected + _unrecorded(still, rejected)
-            calls = calls + more_calls
-        return {"candidates": candidates, "rejected": rejected, "usage": calls}
+        return cls(diagnoses, facts, candidates, rejected, calls)
 
-    return propose_guidelines
+    def retry_prompt(self, prompt: list[BaseMessage]) -> list[BaseMessage]:
+        """The proposal prompt again, told which rules were refused and why."""
+        return retry_prompt(prompt, [(r["text"], r["reason"]) for r in self.rejected])
+
+    def add_retry(self, retried: Proposal, calls: list[ModelCall]) -> None:
+        """Screen the retry the same way; keep what is new of it."""
+        again, still = screen(retried, self.diagnoses, self.facts,
+                              numbered_from=len(self.candidates) + 1)  # fmt: skip
+        self.candidates += _new(again, self.candidates)
+        self.rejected += _unrecorded(still, self.rejected)
+        self.calls += calls
+
+    def update(self) -> dict[str, Any]:
+        """The node's state update."""
+        return {"candidates": self.candidates, "rejected": self.rejected, "usage": self.calls}
+
+
+def make_propose_guidelines(model: ModelChoice = None) -> GraphNode:
+    """Build the node; ``model`` overrides the context's Refiner model.
+
+    A refused proposal gets one retry, told why: a good habit worded with one
+    task's numbers can be rescued.
+    """
+
+    def propose_guidelines(state: RefinerState, runtime: Runtime[RefinerContext]) -> dict[str, Any]:
+        """Propose rules from the diagnoses and screen them."""
+        context = RefinerContext.for_run(runtime)
+        chat, prompt = refiner_model(model, context), proposal_prompt(state.get("diagnoses", []))
+        screening = Screening.first(state, *ask_refiner(chat, Proposal, prompt, **_asked(context)))
+        if screening.rejected:
+            screening.add_retry(*ask_refiner(chat, Proposal, screening.retry_prompt(prompt),
+                                             **_asked(context, retry=True)))  # fmt: skip
+        return screening.update()
+
+    async def apropose_guidelines(
+        state: RefinerState, runtime: Runtime[RefinerContext]
+    ) -> dict[str, Any]:
+        context = RefinerContext.for_run(runtime)
+        chat = await arefiner_model(model, context)
+        prompt = proposal_prompt(state.get("diagnoses", []))
+        asked = await aask_refiner(chat, Proposal, prompt, **_asked(context))
+        screening = Screening.first(state, *asked)
+        if screening.rejected:
+            screening.add_retry(*await aask_refiner(chat, Proposal, screening.retry_prompt(prompt),
+                                                    **_asked(context, retry=True)))  # fmt: skip
+        return screening.update()
+
+    return graph_node(propose_guidelines, apropose_guidelines)
+
+
+def _asked(context: RefinerContext, *, retry: bool = False) -> dict[str, Any]:
+    what = "guideline proposal retry" if retry else "guideline proposal"
+    return {"node": "propose_guidelines", "context": context, "what": what}
