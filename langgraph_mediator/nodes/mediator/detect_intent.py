@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from langchain_core.language_models import BaseChatModel
 from langgraph.runtime import Runtime
 
 from langgraph_mediator.core import aopen_turn, check_thread_owner, open_turn
@@ -26,7 +27,7 @@ def make_detect_intent(mediator_model: ModelChoice = None) -> GraphNode:
         """Read the new user message into intent, requirements and feedback kind."""
         context = owned_context(state, runtime)
 
-        def model() -> Any:
+        def model() -> BaseChatModel:
             return chat_model_for(mediator_model, context, context.mediator_model)
 
         return open_turn(state, model, context, runtime.store)
@@ -36,7 +37,7 @@ def make_detect_intent(mediator_model: ModelChoice = None) -> GraphNode:
     ) -> dict[str, Any]:
         context = owned_context(state, runtime)
 
-        async def model() -> Any:
+        async def model() -> BaseChatModel:
             return await achat_model_for(mediator_model, context, context.mediator_model)
 
         return await aopen_turn(state, model, context, runtime.store)
