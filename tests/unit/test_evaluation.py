@@ -125,3 +125,23 @@ def test_every_input_shape_gives_the_users_turns() -> None:
                                     {"role": "assistant", "content": "x"}]}) == ["a"]  # fmt: skip
     with pytest.raises(InvalidMessageError, match='"turns"'):
         user_turns({"question": "a"})
+
+
+def test_langsmith_evaluate_takes_the_graph_itself_as_its_target(
+    langsmith_requests: list[str],
+) -> None:
+    # Before the graph had sync nodes, every run of this stored "No synchronous function".
+    import os
+    import uuid
+
+    from langchain_core.messages import HumanMessage
+    from langsmith import Client, evaluate
+    from langsmith.schemas import Example
+
+    graph = build_mediator_graph(scripted("42"), mediator_model=scripted(reading("new_task")))
+    example = Example(id=uuid.uuid4(), dataset_id=uuid.uuid4(), outputs={},
+                      inputs={"messages": [HumanMessage("What is 6 times 7?")]})  # fmt: skip
+    client = Client(api_url=os.environ["LANGSMITH_ENDPOINT"], api_key="test")
+    [row] = list(evaluate(graph, data=[example], client=client, upload_results=False))
+    assert row["run"].error is None
+    assert row["run"].outputs["messages"][-1].content == "42"
