@@ -25,6 +25,15 @@ from openai_stub import OpenAIStub, Reply, ToolCall, tool_name
 pytestmark = pytest.mark.integration
 
 
+def ctrl_c_reaches_it() -> None:
+    """In the child before it starts: SIGINT as at a terminal, whatever the test inherited.
+
+    A test run started in the background (a shell's ``&``) inherits SIGINT
+    ignored, and Python turns Ctrl-C into KeyboardInterrupt only when it is not.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 class Terminal:
     """A CLI process on a pseudo-terminal; everything it writes is kept in :attr:`seen`.
 
@@ -42,6 +51,7 @@ class Terminal:
         self.process = subprocess.Popen(
             [sys.executable, "-m", "langgraph_mediator.cli", *args],
             stdin=slave, stdout=slave, stderr=slave, env=env, close_fds=True,
+            preexec_fn=ctrl_c_reaches_it,
         )  # fmt: skip
         os.close(slave)
         self.seen = ""
