@@ -130,7 +130,8 @@ async def test_a_real_refine_run_completes_and_stores_a_valid_set(
     store = InMemoryStore()
     data = json.loads((EXAMPLES / "refine_pair.json").read_text())
     refiner = build_refiner_graph(store=store)
-    out = await refiner.ainvoke(data, context=MediatorContext(base_url=server.base_url))
+    patient = MediatorContext(base_url=server.base_url, request_timeout=600)  # a loaded machine
+    out = await refiner.ainvoke(data, context=patient)
     assert 1 <= len(out["diagnoses"]) <= 6, "one pair: at least one misreading, at most six"
     assert {d["pair_id"] for d in out["diagnoses"]} == {"run-17|run-18"}
     assert len(out["guidelines"]) <= MAX_GUIDELINES
