@@ -87,12 +87,16 @@ class Engine:
         subprocess.run(self.migrate, cwd=ROOT, env=env, check=True, capture_output=True)
 
 
+REDIS_DB_BASE = int(os.environ.get("MEDIATOR_TEST_REDIS_DB", "11"))
+"""The first of the two Redis databases these tests take: a second checkout's suite run
+beside this one sets ``MEDIATOR_TEST_REDIS_DB`` elsewhere (e.g. 13) so neither empties the
+other's queue."""
 LANGHOST_VENV = ROOT / ".venv-serve-pg"
 AEGRA_VENV = ROOT / ".venv-serve-aegra"
 LANGHOST = Engine(
     key="langhost", name="langhost + langgraph-runtime-pg 0.11.1", venv=LANGHOST_VENV,
     install="scripts/serve_pg.sh install",
-    database_variable="DATABASE_URI", redis_variable="REDIS_URI", redis_db=11,
+    database_variable="DATABASE_URI", redis_variable="REDIS_URI", redis_db=REDIS_DB_BASE,
     recovery={"LG_BG_JOB_HEARTBEAT": "5"},
     settings={"LG_RUNTIME_PG_AUTO_MIGRATE": "false"},
     migrate=[str(LANGHOST_VENV / "bin" / "langgraph-runtime-pg-migrate"), "upgrade"],
@@ -105,7 +109,7 @@ LANGHOST = Engine(
 AEGRA = Engine(
     key="aegra", name="Aegra 0.11.0", venv=AEGRA_VENV,
     install="scripts/serve_aegra.sh install",
-    database_variable="DATABASE_URL", redis_variable="REDIS_URL", redis_db=12,
+    database_variable="DATABASE_URL", redis_variable="REDIS_URL", redis_db=REDIS_DB_BASE + 1,
     recovery={"LEASE_DURATION_SECONDS": "10", "HEARTBEAT_INTERVAL_SECONDS": "3",
               "REAPER_INTERVAL_SECONDS": "5"},
     settings={"AEGRA_CONFIG": "aegra.json", "REDIS_BROKER_ENABLED": "true",
