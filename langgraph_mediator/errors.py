@@ -65,3 +65,12 @@ class UserMismatchError(MediatorError, PermissionError, ValueError):
 
     A ``ValueError`` too, so LangGraph Server shows SDK clients its message.
     """
+
+
+class GuidelineRejectedError(MediatorError, ValueError):
+    """The Refiner was about to store a guideline set that fails validation; nothing was written.
+
+    Only a run whose state skipped or was edited past the merge step can hold
+    such a set. A ``ValueError`` too, so LangGraph Server shows SDK clients its
+    message (which names the refused rules by position and reason, never their text).
+    """

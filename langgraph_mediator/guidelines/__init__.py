@@ -3,7 +3,8 @@
 * :mod:`.store`: the set in force and every version of it, under
   ``("guidelines", user_id)`` in any LangGraph Store; rollback included;
 * :mod:`.validation`: the validator every proposed rule must pass, so a
-  poisoned trajectory cannot plant an instruction;
+  poisoned trajectory cannot plant an instruction; the Refiner's write and
+  every read for a prompt hold stored rules to it again;
 * :mod:`.retirement`: a rule that does not help its user on held-out
   conversations is retired, as a new version that says why.
 
@@ -36,7 +37,13 @@ from langgraph_mediator.guidelines.store import (
     save_guidelines,
     versions_namespace,
 )
-from langgraph_mediator.guidelines.validation import guideline_problem, trajectory_facts
+from langgraph_mediator.guidelines.validation import (
+    guideline_problem,
+    has_fence_marker,
+    one_line,
+    stored_rule_problem,
+    trajectory_facts,
+)
 
 __all__ = [
     "ConversationKey",
@@ -49,6 +56,9 @@ __all__ = [
     "asave_guidelines",
     "current_version",
     "guideline_problem",
+    "has_fence_marker",
+    "one_line",
+    "stored_rule_problem",
     "trajectory_facts",
     "guidelines_namespace",
     "alist_versions",

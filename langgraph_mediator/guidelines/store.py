@@ -14,12 +14,17 @@ rules never reach another user's Mediator. Works with any BaseStore
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import NotRequired, TypedDict
 
 from langgraph.store.base import BaseStore, Item
 
-from langgraph_mediator.state.refiner import Guideline
+from langgraph_mediator.guidelines.validation import one_line, stored_rule_problem
+from langgraph_mediator.state.refiner import MAX_GUIDELINES, Guideline
+
+logger = logging.getLogger(__name__)
 
 GUIDELINES_PREFIX = "guidelines"
 CURRENT_KEY = "current"
@@ -82,25 +87,46 @@ def _version(item: Item | None) -> GuidelineVersion | None:
 
 
 def load_guidelines(store: BaseStore | None, user_id: str) -> list[str]:
-    """The texts of the user's current guidelines, in order; empty without a store."""
+    """The texts of the user's current guidelines that may reach a prompt, in order.
+
+    Empty without a store. Each rule is held to the validator again
+    (:func:`~.validation.stored_rule_problem`) and at most
+    :data:`~langgraph_mediator.state.refiner.MAX_GUIDELINES` are returned, so
+    a rule stored by any path that skipped the Refiner's checks (an older
+    version, an operator's direct ``put``) never reaches the Mediator's system
+    prompt. Dropped rules are counted in a warning, never quoted.
+    """
     if store is None:
         return []
-    return _texts(store.get(guidelines_namespace(user_id), CURRENT_KEY))
+    return prompt_ready_texts(store.get(guidelines_namespace(user_id), CURRENT_KEY), user_id)
 
 
 async def aload_guidelines(store: BaseStore | None, user_id: str) -> list[str]:
     """:func:`load_guidelines`, awaiting the store."""
     if store is None:
         return []
-    return _texts(await store.aget(guidelines_namespace(user_id), CURRENT_KEY))
+    current = await store.aget(guidelines_namespace(user_id), CURRENT_KEY)
+    return prompt_ready_texts(current, user_id)
 
 
-def _texts(current: Item | None) -> list[str]:
-    """The non-empty rule texts of a stored current version."""
+def prompt_ready_texts(current: Item | None, user_id: str) -> list[str]:
+    """The rule texts of a stored current version that pass the validator, one line each, capped."""
     if current is None:
         return []
-    guidelines = current.value.get("guidelines", [])
-    return [g["text"] for g in guidelines if g["text"].strip()]
+    stored = current.value.get("guidelines", [])
+    rules = stored if isinstance(stored, list) else [stored]
+    texts = [rule.get("text") if isinstance(rule, Mapping) else None for rule in rules]
+    # An empty rule was always skipped without a word: it says nothing, so it is not a threat.
+    present = [t for t in texts if not (isinstance(t, str) and not t.strip())]
+    valid = [one_line(t) for t in present if isinstance(t, str) and stored_rule_problem(t) is None]
+    kept = valid[:MAX_GUIDELINES]
+    if len(kept) < len(present):
+        logger.warning(
+            "dropped %d of the %d stored guidelines of user %r: they fail the guideline checks "
+            "or exceed the cap of %d",
+            len(present) - len(kept), len(present), user_id, MAX_GUIDELINES,
+        )  # fmt: skip
+    return kept
 
 
 def save_guidelines(

@@ -10,12 +10,13 @@ whatever the model proposed.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 from langgraph_mediator.core.facts import extract_facts, facts_of_all
 from langgraph_mediator.state.refiner import GUIDELINE_MAX_CHARS
-from langgraph_mediator.text import FENCE_CLOSE, FENCE_OPEN
+from langgraph_mediator.text import FENCE_CLOSE, FENCE_OPEN, neutralise
 
 MIN_CHARS = 12
 MIN_WORDS = 3
@@ -75,12 +76,52 @@ def guideline_problem(text: str, facts: frozenset[tuple[str, str]] = frozenset()
         return "too short to be a rule"
     if len(stripped) > GUIDELINE_MAX_CHARS:
         return f"longer than {GUIDELINE_MAX_CHARS} characters"
-    if FENCE_OPEN in stripped or FENCE_CLOSE in stripped:
+    if has_fence_marker(stripped):
         return "contains fenced trajectory text"
     for pattern, why in _COMPILED:
         if pattern.search(stripped):
             return why
+    if not facts:
+        return None  # rules read for the Mediator's prompt, every turn: no extraction needed
     reused = [f.text for f in extract_facts(stripped) if (f.kind, f.value) in facts]
     if reused:
         return f"repeats facts of one task ({', '.join(reused[:3])}): a rule is about the user"
     return None
+
+
+def has_fence_marker(text: str) -> bool:
+    """Whether ``text`` holds a fence marker (``<<<``, ``>>>``) or anything that reads as one.
+
+    :func:`~langgraph_mediator.text.neutralise` decides what reads as one
+    (look-alike brackets, runs broken by spaces or invisible characters), so
+    the validator refuses exactly what a prompt's fence would have to break up.
+    """
+    if FENCE_OPEN in text or FENCE_CLOSE in text:
+        return True
+    # neutralise also NFC-normalises: compare with the normalised text so only brackets count.
+    return neutralise(text) != unicodedata.normalize("NFC", text)
+
+
+def stored_rule_problem(
+    text: object, facts: frozenset[tuple[str, str]] = frozenset()
+) -> str | None:
+    """Why ``text`` may not be stored, or read into a prompt, as a guideline; ``None`` if it may.
+
+    :func:`guideline_problem` measures a rule with its white space collapsed;
+    what is stored is held to the cap as it stands, so padding cannot carry a
+    long text past it.
+    """
+    if not isinstance(text, str):
+        return "is not text"
+    if len(text) > GUIDELINE_MAX_CHARS:
+        return f"longer than {GUIDELINE_MAX_CHARS} characters ({len(text)})"
+    return guideline_problem(text, facts)
+
+
+def one_line(text: str) -> str:
+    """``text`` with every run of white space (line breaks included) made one space.
+
+    Rules are listed one per line in the Mediator's prompt: a line break inside
+    one could pass for a new section of it.
+    """
+    return " ".join(text.split())
