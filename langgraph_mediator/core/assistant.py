@@ -3,7 +3,8 @@
 The executor is pluggable: a chat model, any Runnable that takes a list of
 messages, or a compiled LangGraph graph with a ``messages`` key (a ReAct agent
 with tools, say). :func:`run_assistant` gives each the input shape it expects,
-normalises what it returns into one answer, and counts its model calls.
+normalises what it returns into one answer, and counts its model calls. It is
+never sent a system message: in a thread, one can only have come from a client.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.runnables import Runnable
 from langgraph.pregel import Pregel
 
-from langgraph_mediator.core.messages import text_of
+from langgraph_mediator.core.messages import assistant_history, text_of
 from langgraph_mediator.models import aguarded_call, call_record, guarded_call, model_label
 from langgraph_mediator.state.mediator import ModelCall
 
@@ -59,13 +60,17 @@ def run_assistant(
 ) -> tuple[AIMessage, list[ModelCall]]:
     """Invoke the executor with the right input shape; its answer and usage records.
 
-    :func:`arun_assistant` is the async form.
+    System messages in ``messages`` are dropped (:func:`assistant_history`):
+    an Assistant's own system prompt belongs to the executor (a prompt
+    template, ``create_agent``'s ``system_prompt``). :func:`arun_assistant`
+    is the async form.
 
     Raises:
         ModelEndpointError: the endpoint behind the executor failed.
         TypeError: the executor returned something that is not an answer.
 
     """
+    messages = assistant_history(messages)
     payload = executor_input(executor, messages)
     result, seconds = guarded_call(lambda: executor.invoke(payload), base_url=base_url)
     answer, produced = answer_and_new_messages(result, len(messages))
@@ -76,6 +81,7 @@ async def arun_assistant(
     executor: Executor, messages: list[BaseMessage], base_url: str | None
 ) -> tuple[AIMessage, list[ModelCall]]:
     """:func:`run_assistant`, awaiting the executor (``ainvoke``)."""
+    messages = assistant_history(messages)
     payload = executor_input(executor, messages)
     result, seconds = await aguarded_call(lambda: executor.ainvoke(payload), base_url=base_url)
     answer, produced = answer_and_new_messages(result, len(messages))

@@ -6,6 +6,11 @@ from the server's environment at run time (``MEDIATOR_ASSISTANT_MODEL`` at
 ``OPENAI_BASE_URL``, or the embedded model), never at import. Its context is
 :class:`~langgraph_mediator.state.MediatorContext`, as the mediator graph's.
 Apps call :func:`build_mediated_agent` with their own model and tools.
+
+A run's input is ``messages`` only, ending with the user's human message: the
+Mediator's state (instruction, ledger...) is never input (see
+:class:`~langgraph_mediator.middleware.MediatorAgentState`), and a run whose
+newest message is not a human one is refused before any model is asked.
 """
 
 from __future__ import annotations

@@ -1,20 +1,23 @@
 """``MediatorMiddleware``: the mediator graph's steps inside a ``create_agent`` agent.
 
-* ``before_agent`` (once per run): when the run starts with a new user
-  message, read the turn (:func:`~langgraph_mediator.core.open_turn`); an
+* ``before_agent`` (once per run): read the turn the run's user message opens
+  (:func:`~langgraph_mediator.core.open_turn`); a run whose input does not end
+  with a human message of valid text is refused (``InvalidMessageError``). An
   underspecified turn is answered with the Mediator's question and the run
   ends, a continuation ("wait, there's more") with an acknowledgement;
   otherwise the ledger is updated and the explicit instruction written
   (:func:`~langgraph_mediator.core.instruction_update`).
 * ``wrap_model_call`` (every model call of the run): the agent's model gets
   the instruction instead of the raw, fragmentary history, followed by this
-  run's own tool calls and results, so tool loops work as before.
+  run's own tool calls and results, so tool loops work as before. No system
+  message of the thread is sent: the agent's own system prompt is the only one.
 * ``after_agent``: the run's answer is kept, verbatim by turn, for later turns to read
   and refer to.
 
 The ledger, intent, reading, instruction and usage live in the agent's state
 (:class:`MediatorAgentState`), so they are checkpointed with the thread and
-shown in Studio. Guidelines come from the agent's store, under the run's user.
+shown in Studio; none of them is run input, which is ``messages`` only.
+Guidelines come from the agent's store, under the run's user.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from __future__ import annotations
 import inspect
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
-from typing import Any, cast
+from typing import Annotated, Any, NotRequired, cast
 
 from langchain.agents.middleware import (
     AgentMiddleware,
@@ -31,6 +34,7 @@ from langchain.agents.middleware import (
     ModelResponse,
     hook_config,
 )
+from langchain.agents.middleware.types import OmitFromInput
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, AnyMessage, HumanMessage
 from langchain_core.tools import BaseTool
@@ -48,17 +52,52 @@ from langgraph_mediator.core import (
     open_turn,
     text_of,
 )
+from langgraph_mediator.core.messages import assistant_history
 from langgraph_mediator.models import (
     ModelChoice,
     achat_model_for,
     chat_model_for,
     checked_model_choice,
 )
-from langgraph_mediator.state import MediatorContext, MediatorState
+from langgraph_mediator.state import MediatorContext
+from langgraph_mediator.state.mediator import (
+    AnswerRecord,
+    AskedQuestion,
+    Intent,
+    LedgerDelta,
+    Requirement,
+    TaskRecord,
+    TurnUsage,
+)
 
 
-class MediatorAgentState(AgentState[Any], MediatorState):
-    """The agent's state with the Mediator's fields (ledger, intent, instruction, usage...)."""
+class MediatorAgentState(AgentState[Any]):
+    """The agent's state with the Mediator's fields (ledger, intent, instruction, usage...).
+
+    Every Mediator field is :data:`OmitFromInput`: a run's input sets ``messages``
+    only, as the mediator graph's ``InputState`` does. Left in the input schema,
+    a client could write the instruction the model obeys, or the ledger it is
+    built from. The fields are :class:`MediatorState`'s (mypy checks the two
+    agree wherever this state is passed as that one); output keeps them all.
+    """
+
+    user_id: NotRequired[Annotated[str, OmitFromInput]]
+    turn: NotRequired[Annotated[int, OmitFromInput]]
+    task_number: NotRequired[Annotated[int, OmitFromInput]]
+    ledger: NotRequired[Annotated[list[Requirement], OmitFromInput]]
+    intent: NotRequired[Annotated[Intent | None, OmitFromInput]]
+    reading: NotRequired[Annotated[dict[str, Any] | None, OmitFromInput]]
+    ledger_delta: NotRequired[Annotated[LedgerDelta | None, OmitFromInput]]
+    mediator_notes: NotRequired[Annotated[list[str], OmitFromInput]]
+    should_clarify: NotRequired[Annotated[bool, OmitFromInput]]
+    pending_question: NotRequired[Annotated[str | None, OmitFromInput]]
+    questions_asked: NotRequired[Annotated[int, OmitFromInput]]
+    questions: NotRequired[Annotated[list[AskedQuestion], OmitFromInput]]
+    instruction: NotRequired[Annotated[str, OmitFromInput]]
+    last_answer: NotRequired[Annotated[str, OmitFromInput]]
+    tasks: NotRequired[Annotated[list[TaskRecord], OmitFromInput]]
+    answers: NotRequired[Annotated[list[AnswerRecord], OmitFromInput]]
+    turn_usage: NotRequired[Annotated[TurnUsage, OmitFromInput]]
 
 
 def run_messages(messages: list[AnyMessage]) -> list[AnyMessage]:
@@ -193,10 +232,16 @@ class MediatorMiddleware(AgentMiddleware[MediatorAgentState, Any, Any]):
     def before_agent(
         self, state: MediatorAgentState, runtime: Runtime[Any]
     ) -> dict[str, Any] | None:
-        """Read a new user message; ask and end the run, or write the instruction."""
+        """Read the run's user message; ask and end the run, or write the instruction.
+
+        Raises:
+            InvalidMessageError: the run's input does not end with a human message
+                of valid text (see :func:`~langgraph_mediator.core.open_turn`);
+                nothing reaches a model.
+            ThreadOwnershipError: the thread is another user's.
+
+        """
         settings = self._turn_settings(state, runtime)
-        if settings is None:
-            return None
 
         def model() -> BaseChatModel:
             return chat_model_for(self.mediator_model, settings, settings.mediator_model)
@@ -209,21 +254,19 @@ class MediatorMiddleware(AgentMiddleware[MediatorAgentState, Any, Any]):
     ) -> dict[str, Any] | None:
         """:meth:`before_agent`, awaiting the store and the Mediator's model."""
         settings = self._turn_settings(state, runtime)
-        if settings is None:
-            return None
 
         async def model() -> BaseChatModel:
             return await achat_model_for(self.mediator_model, settings, settings.mediator_model)
 
         return self._turn_update(state, await aopen_turn(state, model, settings, runtime.store))
 
-    def _turn_settings(
-        self, state: MediatorAgentState, runtime: Runtime[Any]
-    ) -> MediatorContext | None:
-        """The run's settings when it starts with a new user message (else nothing to read)."""
-        messages = state.get("messages", [])
-        if not messages or not isinstance(messages[-1], HumanMessage):
-            return None
+    def _turn_settings(self, state: MediatorAgentState, runtime: Runtime[Any]) -> MediatorContext:
+        """The run's settings, once its user is the thread's owner.
+
+        Every new run opens a turn: one whose input does not end with a human
+        message is refused when the turn opens, not run on the last turn's
+        instruction with whatever the client sent after it.
+        """
         settings = self.settings(runtime)
         check_thread_owner(dict(state), settings.user_id, None)
         return settings
@@ -256,12 +299,16 @@ class MediatorMiddleware(AgentMiddleware[MediatorAgentState, Any, Any]):
         return await handler(self._instructed(request))
 
     def _instructed(self, request: ModelRequest[Any]) -> ModelRequest[Any]:
-        """The request with the instruction in place of the history before this run."""
+        """The request with the instruction in place of the history before this run.
+
+        The agent's system prompt travels apart from the messages, so a system
+        message among them came from a client: none reaches the model.
+        """
+        history = assistant_history(request.messages)
         instruction = request.state.get("instruction")
         if not isinstance(instruction, str) or not instruction:
-            return request
+            return request.override(messages=history)
         settings = self.settings(request.runtime)
-        history = request.messages
         tail = run_messages(history)
         sent = assistant_messages(
             instruction, history[: len(history) - len(tail)], settings.assistant_input
