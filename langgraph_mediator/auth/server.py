@@ -11,10 +11,15 @@
 * **The Store**: a caller reaches only ``("guidelines", <identity>, ...)``.
   Nobody writes guidelines through the Store API: the refiner graph writes
   them, as its caller, after its validator.
-* **Run input**: a new run's message is validated before the run exists
-  (nothing is written for an empty or oversized message: 422), its context may
-  not set the server's endpoint, key, models or limits (422), and its
-  ``user_id`` may not name another user (403).
+* **Run input**: one door for every graph
+  (:mod:`~langgraph_mediator.auth.run_input`): before a run exists, its
+  messages (human only), resume answer and input keys are checked (422, nothing
+  written), a command may only resume and a thread's state is never written by
+  a client (403), its context may not set the server's endpoint, key, models or
+  limits (422), and its ``user_id`` may not name another user (403). Crons are
+  checked as the runs they will start.
+* **Browsers**: only Studio's pages may call the server at all
+  (:mod:`~langgraph_mediator.auth.origins`, the custom app in ``langgraph.json``).
 * **Operators and Studio**: ``MEDIATOR_AUTH=none`` makes every caller an
   operator who may act for any user. Studio requests (``x-auth-scheme:
   langsmith``) skip :func:`authenticate`; the server verifies them against
@@ -33,10 +38,15 @@ from dataclasses import fields
 from functools import cache
 from typing import Any
 
-from langchain_core.messages import HumanMessage, convert_to_messages
 from langgraph_sdk import Auth
 
 from langgraph_mediator.auth.identity import ANY_USER_PERMISSION, is_studio_user
+from langgraph_mediator.auth.run_input import (
+    ForbiddenRunInput,
+    check_run_request,
+    is_state_write,
+    run_argument_sets,
+)
 from langgraph_mediator.auth.verifiers import (
     AuthNotConfigured,
     InvalidToken,
@@ -44,7 +54,6 @@ from langgraph_mediator.auth.verifiers import (
     TokenVerifier,
     verifier_from_env,
 )
-from langgraph_mediator.core.messages import text_of, validate_user_message
 from langgraph_mediator.errors import InvalidMessageError, RunContextError
 from langgraph_mediator.guidelines.store import guidelines_namespace
 from langgraph_mediator.state.context import MediatorContext, ModelSettings, RefinerContext
@@ -170,14 +179,29 @@ async def deny_what_is_not_listed(ctx: Auth.types.AuthContext, value: Any) -> bo
 
 @auth.on.threads
 async def own_threads(ctx: Auth.types.AuthContext, value: Any) -> Auth.types.FilterType | None:
-    """Threads: stamped with their owner, and each read, search or delete filtered by it."""
-    return owned(ctx, value)
+    """Threads: stamped with their owner, and each read, search or delete filtered by it.
+
+    Only the graphs write a thread's state: a caller who is not an operator may not
+    (a state write ``as_node`` a Refiner node would skip its validator).
+    """
+    owner = owner_of(ctx)
+    writes = ctx.action in ("create", "update") and isinstance(value, Mapping)
+    if owner is not None and writes and is_state_write(value):
+        raise _refuse(
+            403,
+            "A thread's state is written by its graph: send a run with new messages, or "
+            "resume with an answer.",
+        )
+    return owned_by(owner, value)
 
 
 @auth.on.crons
 async def own_crons(ctx: Auth.types.AuthContext, value: Any) -> Auth.types.FilterType | None:
-    """Crons: as threads."""
-    return owned(ctx, value)
+    """Crons: as threads; the run a cron will start is checked as any run is."""
+    owner = owner_of(ctx)
+    if ctx.action in ("create", "update") and isinstance(value, Mapping):
+        check_run(value, owner)
+    return owned_by(owner, value)
 
 
 @auth.on.assistants
@@ -208,35 +232,44 @@ async def search_assistants(ctx: Auth.types.AuthContext, value: Any) -> Any:
 async def checked_run(ctx: Auth.types.AuthContext, value: Any) -> Auth.types.FilterType | None:
     """A new run: its input checked before the run exists, then owned like its thread."""
     owner = owner_of(ctx)
-    try:
-        # langgraph-api nests the run's input, context and command under "kwargs"; Aegra
-        # does not. Both places are checked, so neither shape can hide the other.
-        for arguments in (value.get("kwargs") or {}, value):
-            check_run_input(arguments, owner)
-    except (InvalidMessageError, RunContextError, ValueError, TypeError) as exc:
-        raise _refuse(422, str(exc)) from exc
+    check_run(value, owner)
     return owned_by(owner, value)
 
 
-def check_run_input(kwargs: Mapping[str, Any], owner: str | None) -> None:
-    """Refuse a run whose message, context or ``user_id`` the graphs would refuse later.
+def check_run(value: Mapping[str, Any], owner: str | None) -> None:
+    """Refuse a run (or a cron's run) whose input, command, context or user the graphs refuse.
 
     Raises:
-        InvalidMessageError: the new message (or resume answer) is empty, too long or
-            not text.
-        RunContextError: the context sets a server-only field.
-        Auth.exceptions.HTTPException: 403, the input names another user.
+        Auth.exceptions.HTTPException: 422 for a malformed message, answer, input or
+            context; 403 for state a client may not set, or another user named.
 
     """
-    context = kwargs.get("context") or {}
-    if owner is not None and isinstance(context, Mapping):
+    try:
+        for arguments in run_argument_sets(value):
+            check_run_owner(arguments, owner)
+        check_run_request(value, operator=owner is None)
+    except ForbiddenRunInput as exc:
+        raise _refuse(403, str(exc)) from exc
+    except (InvalidMessageError, RunContextError, ValueError, TypeError) as exc:
+        raise _refuse(422, str(exc)) from exc
+
+
+def check_run_owner(arguments: Mapping[str, Any], owner: str | None) -> None:
+    """A caller's run may not set the server's settings, nor name another user.
+
+    Raises:
+        RunContextError: the context sets a server-only field.
+        Auth.exceptions.HTTPException: 403, the context or input names another user.
+
+    """
+    if owner is None:
+        return
+    context = arguments.get("context") or {}
+    if isinstance(context, Mapping):
         refuse_server_fields(context)
         refuse_other_user(context.get("user_id"), owner)
-    limit = MediatorContext().max_message_chars
-    for text in new_user_texts(kwargs.get("input"), kwargs.get("command")):
-        validate_user_message(text, max_chars=limit)
-    run_input = kwargs.get("input")
-    if owner is not None and isinstance(run_input, Mapping):
+    run_input = arguments.get("input")
+    if isinstance(run_input, Mapping):
         refuse_other_user(run_input.get("user_id"), owner)
 
 
@@ -254,20 +287,6 @@ def refuse_server_fields(context: Mapping[str, Any]) -> None:
         schema.from_runtime(
             {k: v for k, v in context.items() if k in known}
         ).refuse_server_settings()
-
-
-def new_user_texts(run_input: Any, command: Any) -> list[str]:
-    """The user text a run adds: its input's human messages, or its resume answer."""
-    texts: list[str] = []
-    if isinstance(command, Mapping) and isinstance(command.get("resume"), str):
-        texts.append(command["resume"])
-    messages = run_input.get("messages") if isinstance(run_input, Mapping) else None
-    if messages is None:
-        return texts
-    if not isinstance(messages, list):
-        messages = [messages]
-    human = [m for m in convert_to_messages(messages) if isinstance(m, HumanMessage)]
-    return texts + [text_of(m) for m in human]
 
 
 NAMESPACE_FIELDS = ("namespace", "namespace_prefix", "prefix")
