@@ -70,9 +70,10 @@ def attack_lines(attacks: list[dict[str, Any]], results: dict[str, tuple[str, fl
         "## Attacks on the server (`langgraph dev` and the Postgres-backed instances, auth on)",
         "",
         f"**attacks tried: {tried}; attacks that succeeded: {succeeded}** (the target is 0). "
-        "Each row is one test of `tests/server/test_server_security.py` or "
-        "`tests/multi_instance`; an attack that "
-        "succeeded fails its test.",
+        "Each row is one test of `tests/server` (`test_server_security.py`, and "
+        "`test_door_attacks.py`: the attacks of `tests/door_attacks.py` on `langgraph dev`) or "
+        "`tests/multi_instance` (the same attacks on each engine); an attack that succeeded "
+        "fails its test.",
         "",
         "| attack | result | tried | succeeded | figures |",
         "|---|---|---|---|---|",

@@ -147,6 +147,9 @@ def server_env(stub: OpenAIStub, tokens_file: Path) -> dict[str, str]:
         MEDIATOR_MAX_RETRIES="0",
         MEDIATOR_TIMEOUT="20",
         MEDIATOR_AUTH_TOKENS_FILE=str(tokens_file),
+        # The setting a page in the developer's browser once exploited: on, so every attack
+        # on Studio's path meets the server as the README runs it.
+        MEDIATOR_AUTH_TRUST_STUDIO="true",
     )
     return env
 

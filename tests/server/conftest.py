@@ -8,6 +8,7 @@ and ``BOB`` have a token each in a token file only this session knows.
 from __future__ import annotations
 
 import os
+import subprocess
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from langgraph_dev import (
     ALICE,
     BOB,
     LANGGRAPH,
+    ROOT,
     connect,
     forget_session,
     respond,
@@ -67,6 +69,31 @@ def server_url(
         wait_until_ok(url, process, log)
         yield url
         forget_session(url, {u: t for u, t in tokens.items() if u != "__file__"})
+    finally:
+        stop_server(process)
+
+
+@pytest.fixture(scope="session")
+def open_server_url(stub: OpenAIStub, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """``langgraph dev`` as the README's Studio command starts it: ``MEDIATOR_AUTH=none``.
+
+    Its state lives in a folder of its own, so it never shares ``.langgraph_api`` with
+    :func:`server_url`'s.
+    """
+    folder = tmp_path_factory.mktemp("open-server")
+    env = {**server_env(stub, folder / "no-tokens.json"), "MEDIATOR_AUTH": "none"}
+    env.pop("MEDIATOR_AUTH_TOKENS_FILE")
+    port = free_port()
+    url, log = f"http://127.0.0.1:{port}", folder / "server.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [str(LANGGRAPH), "dev", "--no-browser", "--no-reload", "--host", "127.0.0.1",
+             "--port", str(port), "--config", str(ROOT / "langgraph.json")],
+            cwd=folder, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+        )  # fmt: skip
+    try:
+        wait_until_ok(url, process, log)
+        yield url
     finally:
         stop_server(process)
 
