@@ -82,8 +82,8 @@ def check_run_request(value: Mapping[str, Any], *, operator: bool) -> None:
         if arguments.get("input") is not None:
             check_input(arguments["input"], limit=limit)
             inputs += 1
-    # Aegra's v2 commands other than run.input (a cancel, say) start no run of their own.
-    starts_a_run = value.get("method") in (None, "run.input")
+    # Aegra's v2 commands other than run.start (a cancel, say) start no run of their own.
+    starts_a_run = value.get("method") in (None, "run.start")
     if not operator and starts_a_run and not inputs and not answers:
         raise ForbiddenRunInput(
             "A run needs input: new messages (or the Refiner's user_id and pairs), or a "
@@ -100,10 +100,17 @@ def resume_answers(command: Any, arguments: Mapping[str, Any], *, limit: int) ->
         answers.append(arguments["response"])
     responses = arguments.get("responses")
     if responses is not None:
-        if not isinstance(responses, Mapping):
-            raise ValueError("responses must map each interrupt to its answer.")
-        answers += list(responses.values())
+        answers += batch_answers(responses)
     return [resume_answer(answer, limit=limit) for answer in answers]
+
+
+def batch_answers(responses: Any) -> list[Any]:
+    """The answers of Aegra's v2 batch resume: ``[{"interrupt_id": ..., "response": ...}]``."""
+    if not isinstance(responses, list) or not all(
+        isinstance(entry, Mapping) and "response" in entry for entry in responses
+    ):
+        raise ValueError('responses must be a list of {"interrupt_id": ..., "response": ...}.')
+    return [entry["response"] for entry in responses]
 
 
 def resume_answer(resume: Any, *, limit: int) -> str:

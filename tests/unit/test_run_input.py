@@ -39,7 +39,7 @@ def aegra(**arguments: Any) -> dict[str, Any]:
 
 
 def aegra_v2(**arguments: Any) -> dict[str, Any]:
-    method = "input.respond" if "response" in arguments else "run.input"
+    method = "input.respond" if "response" in arguments else "run.start"
     return {"thread_id": "t", "id": 1, "method": method, "params": arguments}
 
 
@@ -142,6 +142,24 @@ async def test_metadata_changes_and_cancellations_are_not_state_writes() -> None
     assert await server.own_threads(
         ctx("threads", "update"), {"thread_id": "t", "metadata": {}}
     ) == {"owner": "bob"}
+
+
+async def test_a_v2_batch_resume_is_checked_answer_by_answer() -> None:
+    def respond(*answers: Any) -> dict[str, Any]:
+        entries = [{"interrupt_id": f"i{n}", "response": a} for n, a in enumerate(answers)]
+        return {"thread_id": "t", "method": "input.respond", "params": {"responses": entries}}
+
+    assert await server.checked_run(ctx("threads", "create_run"), respond("C", "F")) == {
+        "owner": "bob"
+    }
+    for bad in (
+        respond("C", HUGE),
+        respond("C", ["F"]),
+        {"method": "input.respond", "params": {"responses": {"i0": "C"}}},
+    ):
+        with pytest.raises(HTTPException) as refused:
+            await server.checked_run(ctx("threads", "create_run"), bad)
+        assert refused.value.status_code == 422
 
 
 async def test_a_cron_is_checked_as_the_run_it_will_start() -> None:
