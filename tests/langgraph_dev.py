@@ -154,17 +154,20 @@ def server_env(stub: OpenAIStub, tokens_file: Path) -> dict[str, str]:
     return env
 
 
-def start_server(port: int, env: Mapping[str, str], log: Path) -> subprocess.Popen[bytes]:
-    """``langgraph dev`` from the repository root in its own process group.
+def start_server(
+    port: int, env: Mapping[str, str], log: Path, folder: Path | None = None
+) -> subprocess.Popen[bytes]:
+    """``langgraph dev`` on this repository's ``langgraph.json``, in its own process group.
 
-    ``--no-reload``: the reloader would restart the server whenever pytest
-    writes caches under the watched repository.
+    It keeps its state (``.langgraph_api``) in ``folder``, the repository root by
+    default: two servers need two folders. ``--no-reload``: the reloader would
+    restart the server whenever pytest writes caches under the watched repository.
     """
     with log.open("wb") as out:
         return subprocess.Popen(
-            [str(LANGGRAPH), "dev", "--no-browser", "--no-reload",
-             "--port", str(port), "--host", "127.0.0.1"],
-            cwd=ROOT, env=dict(env), stdout=out, stderr=subprocess.STDOUT,
+            [str(LANGGRAPH), "dev", "--no-browser", "--no-reload", "--port", str(port),
+             "--host", "127.0.0.1", "--config", str(ROOT / "langgraph.json")],
+            cwd=folder or ROOT, env=dict(env), stdout=out, stderr=subprocess.STDOUT,
             start_new_session=True,
         )  # fmt: skip
 

@@ -8,7 +8,6 @@ and ``BOB`` have a token each in a token file only this session knows.
 from __future__ import annotations
 
 import os
-import subprocess
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -17,7 +16,6 @@ from langgraph_dev import (
     ALICE,
     BOB,
     LANGGRAPH,
-    ROOT,
     connect,
     forget_session,
     respond,
@@ -85,12 +83,7 @@ def open_server_url(stub: OpenAIStub, tmp_path_factory: pytest.TempPathFactory) 
     env.pop("MEDIATOR_AUTH_TOKENS_FILE")
     port = free_port()
     url, log = f"http://127.0.0.1:{port}", folder / "server.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [str(LANGGRAPH), "dev", "--no-browser", "--no-reload", "--host", "127.0.0.1",
-             "--port", str(port), "--config", str(ROOT / "langgraph.json")],
-            cwd=folder, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
-        )  # fmt: skip
+    process = start_server(port, env, log, folder)
     try:
         wait_until_ok(url, process, log)
         yield url

@@ -35,7 +35,7 @@ from docs_snippets import (
     respond,
     snippet_env,
 )
-from langgraph_dev import LANGGRAPH, stop_server, wait_until_ok
+from langgraph_dev import LANGGRAPH, start_server, stop_server, wait_until_ok
 from openai_stub import OpenAIStub
 
 from langgraph_mediator.auth.verifiers import add_token
@@ -133,13 +133,7 @@ def start_dev_server(env: dict[str, str], folder: Path) -> DevServer:
     """``langgraph dev`` on this repository's langgraph.json, its state kept under ``folder``."""
     port = free_port()
     log = folder / "server.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [str(LANGGRAPH), "dev", "--no-browser", "--no-reload", "--host", "127.0.0.1",
-             "--port", str(port), "--config", str(ROOT / "langgraph.json")],
-            cwd=folder, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
-        )  # fmt: skip
-    return DevServer(f"http://127.0.0.1:{port}", process, log)
+    return DevServer(f"http://127.0.0.1:{port}", start_server(port, env, log, folder), log)
 
 
 @dataclass
