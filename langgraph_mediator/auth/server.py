@@ -40,7 +40,6 @@ from typing import Any
 
 from langgraph_sdk import Auth
 
-from langgraph_mediator.auth.identity import ANY_USER_PERMISSION, is_studio_user
 from langgraph_mediator.auth.run_input import (
     ForbiddenRunInput,
     check_run_request,
@@ -56,6 +55,7 @@ from langgraph_mediator.auth.verifiers import (
 )
 from langgraph_mediator.errors import InvalidMessageError, RunContextError
 from langgraph_mediator.guidelines.store import guidelines_namespace
+from langgraph_mediator.identity import ANY_USER_PERMISSION, is_studio_user
 from langgraph_mediator.state.context import MediatorContext, ModelSettings, RefinerContext
 
 USER_PERMISSION = "mediator:self"

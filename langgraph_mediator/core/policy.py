@@ -13,10 +13,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import NamedTuple
 
-from langgraph_mediator.core.facts import extract_facts
+from langgraph_mediator.facts import extract_facts
 from langgraph_mediator.state.context import MediatorContext
 from langgraph_mediator.state.mediator import AskedQuestion
-from langgraph_mediator.state.reading import MediatorReading
+from langgraph_mediator.state.reading import UNCHANGING, MediatorReading
 from langgraph_mediator.text import content_words
 
 SAME_QUESTION = 0.6
@@ -99,7 +99,7 @@ def wants_clarification(
     """
     if context.clarification_policy == "never" or asked >= context.max_questions_per_task:
         return False
-    if reading.feedback in ("confirmation", "continuation"):
+    if reading.feedback in UNCHANGING:
         return False
     if context.clarification_policy == "when_missing" and not reading.missing_information:
         return False

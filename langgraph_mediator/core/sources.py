@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from langgraph_mediator.core.facts import Fact, FactIndex, extract_facts
+from langgraph_mediator.facts import Fact, FactIndex, extract_facts
 from langgraph_mediator.text import content_words
 
 SOURCE_CHARS = 500

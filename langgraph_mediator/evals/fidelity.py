@@ -2,7 +2,7 @@
 
 The Mediator's whole job is one instruction as good as the fully specified
 task. This measures it directly, turn by turn, with the deterministic fact
-extractor of :mod:`langgraph_mediator.core.facts`:
+extractor of :mod:`langgraph_mediator.facts`:
 
 * **recall**: the share of the revealed shards' facts (numbers, quantities,
   quoted strings, identifiers, proper names) the final instruction states, less
@@ -21,9 +21,9 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from langgraph_mediator.core.facts import Fact, FactIndex, declared_fact, facts_of_all
 from langgraph_mediator.core.instruction import instruction_content
 from langgraph_mediator.core.policy import same_question
+from langgraph_mediator.facts import Fact, FactIndex, declared_fact, facts_of_all
 
 
 @dataclass

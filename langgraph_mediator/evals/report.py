@@ -56,7 +56,7 @@ def recoveries(table: dict[str, SettingSummary]) -> dict[str, float | None]:
 
 FIDELITY_NOTE = (
     "Facts are numbers, quantities, quoted strings, identifiers and proper names, extracted "
-    "by rule (`langgraph_mediator.core.facts`). Recall: facts of the revealed shards the "
+    "by rule (`langgraph_mediator.facts`). Recall: facts of the revealed shards the "
     "final instruction states, less the task's stale facts; stale: corrected or withdrawn "
     "values it still states; invented: facts no user message gave; re-asked: questions "
     "about the same thing as an earlier one."

@@ -14,7 +14,7 @@ import unicodedata
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from langgraph_mediator.core.facts import extract_facts, facts_of_all
+from langgraph_mediator.facts import extract_facts, facts_of_all
 from langgraph_mediator.state.refiner import GUIDELINE_MAX_CHARS
 from langgraph_mediator.text import FENCE_CLOSE, FENCE_OPEN, neutralise
 

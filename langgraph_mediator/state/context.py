@@ -14,8 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, fields, is_dataclass, replace
 from typing import TYPE_CHECKING, Any, Literal, Self, get_args
 
-from langgraph_mediator.auth.identity import bound_user_id
 from langgraph_mediator.errors import RunContextError
+from langgraph_mediator.identity import bound_user_id
 
 if TYPE_CHECKING:
     from langgraph.runtime import Runtime

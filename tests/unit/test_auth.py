@@ -29,7 +29,6 @@ from langgraph_sdk import Auth
 from langgraph_sdk.auth.types import AuthContext, StudioUser
 
 from langgraph_mediator.auth import server
-from langgraph_mediator.auth.identity import ANY_USER_PERMISSION, bound_user_id, caller_identity
 from langgraph_mediator.auth.verifiers import (
     AuthNotConfigured,
     ClosedVerifier,
@@ -42,6 +41,7 @@ from langgraph_mediator.auth.verifiers import (
     verifier_from_env,
 )
 from langgraph_mediator.errors import RunContextError, UserMismatchError
+from langgraph_mediator.identity import ANY_USER_PERMISSION, bound_user_id, caller_identity
 from langgraph_mediator.state import MediatorContext, RefinerContext
 
 HTTPException = Auth.exceptions.HTTPException

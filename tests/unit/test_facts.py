@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from langgraph_mediator.core.facts import carries, extract_facts
 from langgraph_mediator.core.instruction import build_instruction
 from langgraph_mediator.evals.fidelity import instruction_fidelity, reasked_count
+from langgraph_mediator.facts import carries, extract_facts
 from langgraph_mediator.state.mediator import Intent, Requirement
 
 

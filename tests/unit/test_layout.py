@@ -7,12 +7,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 import langgraph_mediator
 
 PACKAGE = Path(langgraph_mediator.__file__).resolve().parent
 NODE_MODULES = {
     "langgraph_mediator.nodes.mediator." + n
-    for n in ("detect_intent", "clarify", "classify_feedback", "execute")
+    for n in ("detect_intent", "clarify", "classify_feedback", "wait_for_more", "execute")
 } | {
     "langgraph_mediator.nodes.refiner." + n
     for n in ("diagnose", "propose_guidelines", "merge_guidelines", "write_guidelines")
@@ -43,7 +45,7 @@ def modules_under(*folders: str) -> dict[str, set[str]]:
     }
 
 
-def test_the_four_mediator_nodes_and_four_refiner_nodes_have_a_module_each() -> None:
+def test_the_five_mediator_nodes_and_four_refiner_nodes_have_a_module_each() -> None:
     assert set(modules_under("nodes")) >= NODE_MODULES
 
 
@@ -64,6 +66,36 @@ def test_the_core_holds_no_langgraph_node_and_no_shell() -> None:
         module: sorted(i for i in imported if i.startswith(shells))
         for module, imported in modules_under("core").items()
         if any(i.startswith(shells) for i in imported)
+    }
+    assert offenders == {}
+
+
+FLOOR = tuple(f"langgraph_mediator.{m}" for m in ("errors", "text", "jsonl", "identity", "facts"))
+"""The ground floor: modules every floor may use, which use nothing of the package above them."""
+NO_ARROWS_UP = {
+    "floor": (FLOOR, FLOOR),
+    "state": (("langgraph_mediator.state",), (*FLOOR, "langgraph_mediator.state")),
+    "guidelines": (
+        ("langgraph_mediator.guidelines",),
+        (*FLOOR, "langgraph_mediator.state", "langgraph_mediator.guidelines"),
+    ),
+}
+"""Which part may import which: ``state`` holds data only, and ``guidelines`` stands below the
+core that reads it (an arrow from either up to ``auth`` or ``core`` would run back up)."""
+
+
+def package_imports(imported: set[str]) -> set[str]:
+    return {i for i in imported if i.startswith("langgraph_mediator.")}
+
+
+@pytest.mark.parametrize("part", list(NO_ARROWS_UP))
+def test_no_import_runs_back_up(part: str) -> None:
+    modules, allowed = NO_ARROWS_UP[part]
+    offenders = {
+        module: sorted(i for i in package_imports(imported) if not i.startswith(allowed))
+        for module, imported in modules_under().items()
+        if module.startswith(modules)
+        and any(not i.startswith(allowed) for i in package_imports(imported))
     }
     assert offenders == {}
 

@@ -411,7 +411,7 @@ def test_the_models_question_is_about_the_first_detail_not_asked_before() -> Non
 
 
 def test_a_contraction_is_no_name_so_its_sentence_is_not_kept_again() -> None:
-    from langgraph_mediator.core.facts import extract_facts
+    from langgraph_mediator.facts import extract_facts
 
     assert extract_facts("ok thanks, I'll deploy later and I'm done, I'd say, I've seen") == []
     assert [f.text for f in extract_facts("ok, I'll fly to Lisbon")] == ["Lisbon"]

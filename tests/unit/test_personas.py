@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 from fakes import scripted, tool_reply
 
-from langgraph_mediator.core.facts import extract_facts
 from langgraph_mediator.evals.datasets import CORRECTIONS_TASKS
 from langgraph_mediator.evals.per_user import (
     NO_GUIDELINES_USER,
@@ -18,6 +17,7 @@ from langgraph_mediator.evals.per_user import (
 from langgraph_mediator.evals.personas import DROPS_UNITS, NEUTRAL, PERSONAS, parse_personas
 from langgraph_mediator.evals.simulator import LLMSimulator, RuleBasedSimulator
 from langgraph_mediator.evals.tasks import load_tasks
+from langgraph_mediator.facts import extract_facts
 
 TASKS = load_tasks([CORRECTIONS_TASKS])
 

@@ -14,8 +14,8 @@ from langchain_core.messages import BaseMessage
 from langgraph.runtime import Runtime
 from pydantic import BaseModel
 
-from langgraph_mediator.auth.identity import bound_user_id
 from langgraph_mediator.errors import RefinerOutputError
+from langgraph_mediator.identity import bound_user_id
 from langgraph_mediator.models import (
     ModelChoice,
     aask_structured,
