@@ -205,7 +205,7 @@ class Prepared:
     model: str
     """The Assistant model's name."""
     endpoint: str
-    """``--base-url`` or ``"embedded"``."""
+    """The model endpoint (``OPENAI_BASE_URL``), or ``"embedded"`` for the embedded model."""
     refiner: Any
     """The Refiner's model, behind the response cache too (a rerun repeats no Refiner call)."""
 

@@ -31,6 +31,7 @@ from langgraph_mediator.state.mediator import (
     RequirementScope,
 )
 from langgraph_mediator.state.reading import (
+    UNCHANGING,
     FeedbackKind,
     MediatorReading,
     RequirementChange,
@@ -106,7 +107,7 @@ def apply_reading(
     if builds_on is not None and reading.feedback == "new_task":
         _carry_over(entry, builds_on)
     _apply_changes(entry, reading.changes)
-    if reading.feedback in ("confirmation", "continuation"):
+    if reading.feedback in UNCHANGING:
         return new_ledger, delta
     for text in reading.standing:
         entry.add(text, scope="thread")

@@ -22,11 +22,11 @@ from langgraph_mediator.core.tasks import TaskMove, earlier_task, move_task, thr
 from langgraph_mediator.models import aask_structured, ask_structured
 from langgraph_mediator.state.context import MediatorContext, StructuredOutput
 from langgraph_mediator.state.mediator import MediatorState, ModelCall, Requirement
-from langgraph_mediator.state.reading import MediatorReading
+from langgraph_mediator.state.reading import UNCHANGING, MediatorReading
 from langgraph_mediator.text import comparison_key, is_acknowledgement
 
-UNCHANGING = ("confirmation", "continuation")
-"""Feedback kinds that leave the ledger as it is (and so keep none of the message's words)."""
+READING_STEP = "detect_intent"
+"""The step a Mediator call is recorded under: the graph's node (the middleware says its hook)."""
 QUESTION_CHARS = 600
 """How far back from its end the last answer is searched for the question it ended on."""
 
@@ -48,14 +48,13 @@ def ask_for_reading(
     prompt: list[BaseMessage],
     base_url: str | None,
     mode: StructuredOutput = "auto",
+    step: str = READING_STEP,
 ) -> tuple[MediatorReading | None, list[ModelCall], str | None]:
     """The model's raw reading, retried once on malformed output; ``None`` means fall back.
 
-    Returns the reading, one usage record per call, and why it fell back.
+    Returns the reading, one usage record per call (labelled ``step``), and why it fell back.
     """
-    asked = ask_structured(
-        model, MediatorReading, prompt, node="detect_intent", base_url=base_url, mode=mode
-    )
+    asked = ask_structured(model, MediatorReading, prompt, node=step, base_url=base_url, mode=mode)
     return _with_fallback(*asked)
 
 
@@ -64,10 +63,11 @@ async def aask_for_reading(
     prompt: list[BaseMessage],
     base_url: str | None,
     mode: StructuredOutput = "auto",
+    step: str = READING_STEP,
 ) -> tuple[MediatorReading | None, list[ModelCall], str | None]:
     """:func:`ask_for_reading`, awaiting the model."""
     asked = await aask_structured(
-        model, MediatorReading, prompt, node="detect_intent", base_url=base_url, mode=mode
+        model, MediatorReading, prompt, node=step, base_url=base_url, mode=mode
     )
     return _with_fallback(*asked)
 
@@ -85,13 +85,14 @@ def read_message(
     message: str,
     guidelines: list[str],
     context: MediatorContext,
+    step: str = READING_STEP,
 ) -> TurnReading:
     """Read ``message`` against the thread in ``state``: ask, fall back if need be, settle.
 
-    :func:`aread_message` is the async form.
+    ``step`` labels the call's usage record. :func:`aread_message` is the async form.
     """
     prompt = mediator_prompt(state, message, guidelines, context.assistant_environment)
-    asked = ask_for_reading(model, prompt, context.base_url, context.structured_output)
+    asked = ask_for_reading(model, prompt, context.base_url, context.structured_output, step)
     return _settled_turn(state, message, context, *asked)
 
 
@@ -101,10 +102,11 @@ async def aread_message(
     message: str,
     guidelines: list[str],
     context: MediatorContext,
+    step: str = READING_STEP,
 ) -> TurnReading:
     """:func:`read_message`, awaiting the model."""
     prompt = mediator_prompt(state, message, guidelines, context.assistant_environment)
-    asked = await aask_for_reading(model, prompt, context.base_url, context.structured_output)
+    asked = await aask_for_reading(model, prompt, context.base_url, context.structured_output, step)
     return _settled_turn(state, message, context, *asked)
 
 

@@ -20,7 +20,7 @@ from langgraph_mediator.core.instruction import build_instruction
 from langgraph_mediator.core.ledger import active_requirements, record_reading, refreshed_goal
 from langgraph_mediator.core.messages import pending_user_text, validate_user_message
 from langgraph_mediator.core.policy import question_for
-from langgraph_mediator.core.reading import aread_message, read_message
+from langgraph_mediator.core.reading import READING_STEP, aread_message, read_message
 from langgraph_mediator.core.turn import opening_update, task_questions
 from langgraph_mediator.guidelines import aload_guidelines, load_guidelines
 from langgraph_mediator.state.context import MediatorContext
@@ -34,13 +34,17 @@ AsyncModelSource = Callable[[], Awaitable[BaseChatModel]]
 
 
 def open_turn(
-    state: MediatorState, model: ModelSource, context: MediatorContext, store: BaseStore | None
+    state: MediatorState,
+    model: ModelSource,
+    context: MediatorContext,
+    store: BaseStore | None,
+    step: str = READING_STEP,
 ) -> dict[str, Any]:
     """Read the pending user message against the thread: the update that opens the turn.
 
     The message is validated before the model is asked for, so a bad message
-    starts nothing (not even the embedded model server). :func:`aopen_turn`
-    is the async form.
+    starts nothing (not even the embedded model server). ``step`` labels the
+    Mediator call's usage record. :func:`aopen_turn` is the async form.
 
     Raises:
         InvalidMessageError: the pending message is empty, too long or not text.
@@ -48,7 +52,7 @@ def open_turn(
     """
     message = _pending_message(state, context)
     guidelines = load_guidelines(store, context.user_id)
-    read = read_message(model(), state, message, guidelines, context)
+    read = read_message(model(), state, message, guidelines, context, step)
     return opening_update(state, read, message, context)
 
 
@@ -57,12 +61,13 @@ async def aopen_turn(
     model: AsyncModelSource,
     context: MediatorContext,
     store: BaseStore | None,
+    step: str = READING_STEP,
 ) -> dict[str, Any]:
     """:func:`open_turn`, awaiting the store, the model's build and the model."""
     message = _pending_message(state, context)
     # Neither waits on the other: the store read runs while the model is built (or found).
     guidelines, mediator = await asyncio.gather(aload_guidelines(store, context.user_id), model())
-    read = await aread_message(mediator, state, message, guidelines, context)
+    read = await aread_message(mediator, state, message, guidelines, context, step)
     return opening_update(state, read, message, context)
 
 

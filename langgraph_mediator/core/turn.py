@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from langgraph_mediator.core.policy import wants_clarification
-from langgraph_mediator.core.reading import UNCHANGING, TurnReading
+from langgraph_mediator.core.reading import TurnReading
 from langgraph_mediator.core.tasks import move_task, thread_tasks
 from langgraph_mediator.errors import ThreadOwnershipError
 from langgraph_mediator.state.context import MediatorContext
@@ -23,7 +23,7 @@ from langgraph_mediator.state.mediator import (
     ModelCall,
     TurnUsage,
 )
-from langgraph_mediator.state.reading import MediatorReading
+from langgraph_mediator.state.reading import UNCHANGING, MediatorReading
 
 
 def check_thread_owner(values: dict[str, Any], user_id: str, thread_id: str | None) -> None:

@@ -246,7 +246,9 @@ class MediatorMiddleware(AgentMiddleware[MediatorAgentState, Any, Any]):
         def model() -> BaseChatModel:
             return chat_model_for(self.mediator_model, settings, settings.mediator_model)
 
-        return self._turn_update(state, open_turn(state, model, settings, runtime.store))
+        return self._turn_update(
+            state, open_turn(state, model, settings, runtime.store, "before_agent")
+        )
 
     @hook_config(can_jump_to=["end"])
     async def abefore_agent(
@@ -258,7 +260,9 @@ class MediatorMiddleware(AgentMiddleware[MediatorAgentState, Any, Any]):
         async def model() -> BaseChatModel:
             return await achat_model_for(self.mediator_model, settings, settings.mediator_model)
 
-        return self._turn_update(state, await aopen_turn(state, model, settings, runtime.store))
+        return self._turn_update(
+            state, await aopen_turn(state, model, settings, runtime.store, "before_agent")
+        )
 
     def _turn_settings(self, state: MediatorAgentState, runtime: Runtime[Any]) -> MediatorContext:
         """The run's settings, once its user is the thread's owner.

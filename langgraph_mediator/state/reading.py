@@ -31,6 +31,8 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 FeedbackKind = Literal["new_task", "new_information", "correction", "confirmation", "continuation"]
+UNCHANGING: tuple[FeedbackKind, ...] = ("confirmation", "continuation")
+"""Feedback kinds that leave the ledger as it is (and so keep none of the message's words)."""
 """How the new message relates to what the thread holds.
 
 * ``new_task``: a different request starts; the last task leaves the live

@@ -61,7 +61,7 @@ async def test_the_model_sees_the_instruction_and_a_tool_loop_still_works() -> N
     assert [type(m) for m in second] == [HumanMessage, AIMessage, ToolMessage]
     assert second[0].content == out["instruction"] and second[2].content == "68.0"
     assert out["messages"][-1].content == "20 C is 68 F." and out["last_answer"] == "20 C is 68 F."
-    assert [c["node"] for c in out["turn_usage"]["calls"]] == ["detect_intent"]
+    assert [c["node"] for c in out["turn_usage"]["calls"]] == ["before_agent"]
 
 
 async def test_a_clarification_ends_the_run_with_the_question() -> None:
