@@ -5,17 +5,27 @@ mediator graph) or ``context=RefinerContext(...)`` (the refiner graph). Both
 share :class:`ModelSettings`, the endpoint and sampling settings. Every field
 has a default read from the environment, so a bare ``MediatorContext()`` (or no
 context at all: LangGraph may hand nodes ``None``) describes a working setup.
+
+The environment is read by :mod:`~langgraph_mediator.state.environment`; what a
+LangGraph Server run may set, and whose run it is, by
+:mod:`~langgraph_mediator.state.run_policy`.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields, is_dataclass, replace
 from typing import TYPE_CHECKING, Any, Literal, Self, get_args
 
-from langgraph_mediator.errors import RunContextError
-from langgraph_mediator.identity import bound_user_id
+from langgraph_mediator.state import run_policy
+from langgraph_mediator.state.environment import (
+    default_user_id,
+    env_bool,
+    env_float,
+    env_int,
+    env_text,
+    model_from_env,
+)
 
 if TYPE_CHECKING:
     from langgraph.runtime import Runtime
@@ -55,49 +65,12 @@ AssistantInput = Literal["instruction", "instruction_and_history"]
 setting and the default), or the raw conversation followed by the instruction."""
 
 
-def _env(name: str, default: str | None = None) -> str | None:
-    value = os.environ.get(name)
-    return value if value not in (None, "") else default
-
-
-def _env_number(name: str, default: float, parse: Callable[[str], float], what: str) -> Any:
-    raw = _env(name)
-    if raw is None:
-        return default
-    try:
-        return parse(raw.strip())
-    except ValueError:
-        raise ValueError(f"{name}={raw!r} is not {what}, e.g. {name}={default}") from None
-
-
-def _env_int(name: str, default: int) -> int:
-    return int(_env_number(name, default, int, "a whole number"))
-
-
-def _env_float(name: str, default: float) -> float:
-    return float(_env_number(name, default, float, "a number"))
-
-
-_TRUE, _FALSE = ("true", "1", "yes", "on"), ("false", "0", "no", "off")
-
-
-def _env_bool(name: str, default: bool) -> bool:
-    raw = _env(name)
-    if raw is None:
-        return default
-    if raw.strip().lower() in _TRUE + _FALSE:
-        return raw.strip().lower() in _TRUE
-    raise ValueError(f"{name}={raw!r} is neither true nor false, e.g. {name}=true")
-
-
-_DEFAULT_MODEL = ""
-"""No name: the endpoint's own model (the one it serves), or the embedded model."""
 MAX_QUESTIONS_LIMIT = 20
+"""Most clarifying questions a task may be given: a budget, not a way to stall a thread."""
 ASSISTANT_ENVIRONMENT_CHARS = 20_000
 """Longest description of the Assistant's environment a context may carry."""
 ENVIRONMENT_SHOWN_CHARS = 4_000
 """How much of that description the Mediator's prompt shows (the rest is cut)."""
-"""Most clarifying questions a task may be given: a budget, not a way to stall a thread."""
 
 
 def _setting(
@@ -113,20 +86,6 @@ def _setting(
     return field(default_factory=default, metadata=metadata)
 
 
-def _default_user_id() -> str:
-    """The user a context names when nobody set one (``MEDIATOR_USER_ID``, else "default")."""
-    return _env("MEDIATOR_USER_ID", "default") or "default"
-
-
-def _model_env(*names: str) -> str:
-    """The first of ``names`` set in the environment, else ``MEDIATOR_MODEL``, else the default."""
-    for name in (*names, "MEDIATOR_MODEL"):
-        value = _env(name)
-        if value is not None:
-            return value
-    return _DEFAULT_MODEL
-
-
 @dataclass(kw_only=True)
 class ModelSettings:
     """Where model calls go and how they are sampled: the part both graphs' contexts share.
@@ -136,38 +95,38 @@ class ModelSettings:
     """
 
     base_url: str | None = _setting(
-        lambda: _env("OPENAI_BASE_URL"),
+        lambda: env_text("OPENAI_BASE_URL"),
         "OpenAI-compatible endpoint. Unset: the embedded local model.",
         env="OPENAI_BASE_URL",
     )
     api_key: str | None = _setting(
-        lambda: _env("OPENAI_API_KEY"),
+        lambda: env_text("OPENAI_API_KEY"),
         "Key for base_url. Unset: a placeholder (local servers ignore it).",
         env="OPENAI_API_KEY",
     )
     temperature: float = _setting(
-        lambda: _env_float("MEDIATOR_TEMPERATURE", 0.0),
+        lambda: env_float("MEDIATOR_TEMPERATURE", 0.0),
         "Sampling temperature of every call.",
         env="MEDIATOR_TEMPERATURE",
         per_run=True,
     )
     max_tokens: int = _setting(
-        lambda: _env_int("MEDIATOR_MAX_TOKENS", 512),
+        lambda: env_int("MEDIATOR_MAX_TOKENS", 512),
         "Completion cap per model call (sent as max_tokens).",
         env="MEDIATOR_MAX_TOKENS",
     )
     request_timeout: float = _setting(
-        lambda: _env_float("MEDIATOR_TIMEOUT", 120.0),
+        lambda: env_float("MEDIATOR_TIMEOUT", 120.0),
         "Seconds before a model request is abandoned.",
         env="MEDIATOR_TIMEOUT",
     )
     max_retries: int = _setting(
-        lambda: _env_int("MEDIATOR_MAX_RETRIES", 2),
+        lambda: env_int("MEDIATOR_MAX_RETRIES", 2),
         "Retries of a failed request (connection errors, 5xx).",
         env="MEDIATOR_MAX_RETRIES",
     )
     structured_output: StructuredOutput = _setting(
-        lambda: _env("MEDIATOR_STRUCTURED_OUTPUT", "auto"),
+        lambda: env_text("MEDIATOR_STRUCTURED_OUTPUT", "auto"),
         "auto | tool_call | json_schema | json_object: how structured output is asked for.",
         env="MEDIATOR_STRUCTURED_OUTPUT",
     )
@@ -213,34 +172,25 @@ class ModelSettings:
 
         """
         context = cls.from_runtime(runtime.context)
-        if getattr(runtime, "server_info", None) is not None:
+        if run_policy.on_server(runtime):
             context.refuse_server_settings()
         return context
 
     @classmethod
     def per_run_fields(cls) -> list[str]:
         """The fields a LangGraph Server client may set in a run's context."""
-        return [f.name for f in fields(cls) if f.metadata.get("per_run")]
+        return run_policy.per_run_fields(cls)
 
     def refuse_server_settings(self) -> None:
         """Raise when a server-only field differs from the server's environment.
 
-        The message names the fields and their variables, never their values
-        (one may be a key).
+        See :func:`langgraph_mediator.state.run_policy.refuse_server_settings`.
+
+        Raises:
+            RunContextError: a server-only field differs; named with its variable, never its value.
+
         """
-        server = type(self)()
-        changed = [
-            f for f in fields(self)
-            if not f.metadata.get("per_run") and getattr(self, f.name) != getattr(server, f.name)
-        ]  # fmt: skip
-        if changed:
-            names = ", ".join(f"{f.name} ({f.metadata.get('env')})" for f in changed)
-            raise RunContextError(
-                f"A run's context may not set {names}: on LangGraph Server the endpoint, "
-                "key, models, timeouts and limits come from the server's environment. "
-                "Remove them from the run's context; a run may set "
-                f"{', '.join(self.per_run_fields())}."
-            )
+        run_policy.refuse_server_settings(self)
 
 
 @dataclass(kw_only=True)
@@ -248,37 +198,37 @@ class MediatorContext(ModelSettings):
     """Run-scoped configuration of the mediator graph."""
 
     user_id: str = _setting(
-        _default_user_id,
+        default_user_id,
         "Whose guidelines are read: Store namespace ('guidelines', user_id). "
         "Behind custom auth, the authenticated identity.",
         env="MEDIATOR_USER_ID",
         per_run=True,
     )
     mediator_model: str = _setting(
-        _model_env,
+        model_from_env,
         "Model that reads intent and classifies feedback. Unset: the one model the "
         "endpoint serves, or the embedded model.",
         env="MEDIATOR_MODEL",
     )
     assistant_model: str = _setting(
-        lambda: _model_env("MEDIATOR_ASSISTANT_MODEL"),
+        lambda: model_from_env("MEDIATOR_ASSISTANT_MODEL"),
         "Model of the default Assistant (when no executor is plugged in).",
         env="MEDIATOR_ASSISTANT_MODEL",
     )
     clarification_policy: ClarificationPolicy = _setting(
-        lambda: _env("MEDIATOR_CLARIFY_POLICY", "when_missing"),
+        lambda: env_text("MEDIATOR_CLARIFY_POLICY", "when_missing"),
         "never | when_missing | always.",
         env="MEDIATOR_CLARIFY_POLICY",
         per_run=True,
     )
     clarification_mode: ClarificationMode = _setting(
-        lambda: _env("MEDIATOR_CLARIFICATION_MODE", "end_turn"),
+        lambda: env_text("MEDIATOR_CLARIFICATION_MODE", "end_turn"),
         "end_turn | interrupt: end the turn with the question, or pause.",
         env="MEDIATOR_CLARIFICATION_MODE",
         per_run=True,
     )
     max_questions_per_task: int = _setting(
-        lambda: _env_int("MEDIATOR_MAX_QUESTIONS", 2),
+        lambda: env_int("MEDIATOR_MAX_QUESTIONS", 2),
         "Clarifying questions allowed per task; asking too much fails too.",
         env="MEDIATOR_MAX_QUESTIONS",
         per_run=True,
@@ -289,14 +239,14 @@ class MediatorContext(ModelSettings):
         per_run=True,
     )
     single_task: bool = _setting(
-        lambda: _env_bool("MEDIATOR_SINGLE_TASK", False),
+        lambda: env_bool("MEDIATOR_SINGLE_TASK", False),
         "Treat the thread as one task: a mid-thread 'new_task' reading counts as new "
         "information (the sharded-conversation protocol; small models over-predict new tasks).",
         env="MEDIATOR_SINGLE_TASK",
         per_run=True,
     )
     assistant_environment: str = _setting(
-        lambda: _env("MEDIATOR_ASSISTANT_ENVIRONMENT", "") or "",
+        lambda: env_text("MEDIATOR_ASSISTANT_ENVIRONMENT", "") or "",
         "What the Assistant already has (its system prompt, tools, a schema), so the "
         "Mediator never asks the user for it. Shown to the Mediator fenced, cut at "
         f"{ENVIRONMENT_SHOWN_CHARS:,} characters.",
@@ -304,7 +254,7 @@ class MediatorContext(ModelSettings):
         per_run=True,
     )
     max_message_chars: int = _setting(
-        lambda: _env_int("MEDIATOR_MAX_MESSAGE_CHARS", 20_000),
+        lambda: env_int("MEDIATOR_MAX_MESSAGE_CHARS", 20_000),
         "Longest user message accepted.",
         env="MEDIATOR_MAX_MESSAGE_CHARS",
     )
@@ -335,7 +285,7 @@ class MediatorContext(ModelSettings):
             UserMismatchError: the context names a user other than the caller.
 
         """
-        return super().for_run(runtime).as_caller(getattr(runtime, "server_info", None))
+        return super().for_run(runtime).as_caller(run_policy.server_info_of(runtime))
 
     def as_caller(self, server_info: object) -> Self:
         """These settings acting as the run's authenticated caller (``server_info.user``).
@@ -347,7 +297,7 @@ class MediatorContext(ModelSettings):
             UserMismatchError: ``user_id`` names a user other than the caller.
 
         """
-        user_id = bound_user_id(self.user_id, server_info, unclaimed=_default_user_id())
+        user_id = run_policy.caller_user_id(self.user_id, server_info)
         return self if user_id == self.user_id else replace(self, user_id=user_id)
 
 
@@ -380,7 +330,7 @@ class RefinerContext(ModelSettings):
     """
 
     refiner_model: str = _setting(
-        lambda: _model_env("MEDIATOR_REFINER_MODEL"),
+        lambda: model_from_env("MEDIATOR_REFINER_MODEL"),
         "Model of the Refiner (guideline learning).",
         env="MEDIATOR_REFINER_MODEL",
     )
