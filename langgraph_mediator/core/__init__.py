@@ -1,4 +1,7 @@
-"""The Mediator core: plain functions over plain data, no LangGraph node in it.
+"""The cores of both graphs: plain functions over plain data, no LangGraph node in it.
+
+The modules here are the Mediator's; :mod:`.refiner` is the Refiner's (diagnosis,
+proposal, merge, and the checks before a write), which uses none of them.
 
 * :mod:`.prompts`: what the Mediator is told (system prompt, the turn it reads);
 * :mod:`.reading`: reading a turn (the structured call, the fallback, the safeguards);
@@ -13,8 +16,8 @@
 * :mod:`.messages`: validating user text; fencing and masking live in
   :mod:`langgraph_mediator.text`, below the core, since the models use them too.
 
-The graph's nodes (:mod:`langgraph_mediator.nodes.mediator`) are thin shells
-over these functions.
+Each graph's nodes (:mod:`langgraph_mediator.nodes.mediator`,
+:mod:`langgraph_mediator.nodes.refiner`) are thin shells over these functions.
 """
 
 from langgraph_mediator.core.assistant import Executor, arun_assistant, run_assistant

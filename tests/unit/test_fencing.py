@@ -20,10 +20,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from langgraph_mediator.core import fence, mediator_prompt
+from langgraph_mediator.core.refiner.prompts import diagnosis_prompt, proposal_prompt
 from langgraph_mediator.evals.checkers import judge_prompt
 from langgraph_mediator.evals.simulator import rephrase_prompt
 from langgraph_mediator.evals.tasks import parse_task
-from langgraph_mediator.nodes.refiner.prompts import diagnosis_prompt, proposal_prompt
 from langgraph_mediator.state import Intent, MediatorState, Requirement
 from langgraph_mediator.state.refiner import Trajectory, TrajectoryPair
 from langgraph_mediator.text import _SHOWN_AS, neutralise

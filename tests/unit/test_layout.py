@@ -133,3 +133,25 @@ def function_lengths() -> list[tuple[int, str]]:
 
 def test_no_function_is_longer_than_50_lines() -> None:
     assert [f for f in function_lengths() if f[0] > 50] == []
+
+
+REFINER_SHELLS = (
+    "langgraph_mediator.nodes",
+    "langgraph_mediator.graphs",
+    "langgraph_mediator.cli",
+    "langgraph_mediator.evals",
+    "langgraph_mediator.session",
+    "langgraph.runtime",
+    "langgraph.types",
+)
+"""What the Refiner core may not import: the shells over it, and what only a running graph has."""
+
+
+def test_the_refiner_core_holds_no_langgraph_node_and_no_shell() -> None:
+    offenders = {
+        module: sorted(i for i in imported if i.startswith(REFINER_SHELLS))
+        for module, imported in modules_under("core/refiner").items()
+        if any(i.startswith(REFINER_SHELLS) for i in imported)
+    }
+    assert modules_under("core/refiner")
+    assert offenders == {}

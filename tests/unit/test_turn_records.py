@@ -17,9 +17,9 @@ from pydantic import ValidationError
 
 from langgraph_mediator import MediatorContext, build_mediator_graph
 from langgraph_mediator.core import describe_delta, read_as
+from langgraph_mediator.core.refiner.prompts import render_trajectory
 from langgraph_mediator.evals.benchmark import turn_record_of
 from langgraph_mediator.evals.conversation import TurnLog
-from langgraph_mediator.nodes.refiner.prompts import render_trajectory
 from langgraph_mediator.refine import trajectory_from_thread
 from langgraph_mediator.state.refiner import Trajectory, TurnRecord
 

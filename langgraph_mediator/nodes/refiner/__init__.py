@@ -1,4 +1,8 @@
-"""The refiner graph's four nodes, its prompts (:mod:`.prompts`) and calls (:mod:`.calls`)."""
+"""The refiner graph's four nodes: thin shells over :mod:`langgraph_mediator.core.refiner`.
+
+Each reads the run (its settings, the caller's user id, the store: :mod:`.caller`),
+calls the Refiner core and returns the state update.
+"""
 
 from langgraph_mediator.nodes.refiner.diagnose import make_diagnose
 from langgraph_mediator.nodes.refiner.merge_guidelines import make_merge_guidelines

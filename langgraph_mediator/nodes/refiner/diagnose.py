@@ -1,9 +1,9 @@
 """diagnose: find every turn where the Mediator's reading of a failed conversation diverged.
 
-One structured call per trajectory pair; each misreading it names (with the
-user's habit that misled the Mediator) becomes one numbered diagnosis. The failed trajectory and its
-reference (a successful trajectory or the fully specified instruction) are
-fenced as data: nothing inside them is obeyed.
+A thin shell over :mod:`langgraph_mediator.core.refiner.diagnosis`: it checks the
+run is the caller's, validates the input pairs, builds the Refiner's model and
+asks the core for one diagnosis per pair (malformed output twice stops the run
+before anything is stored).
 """
 
 from __future__ import annotations
@@ -11,35 +11,19 @@ from __future__ import annotations
 from typing import Any
 
 from langgraph.runtime import Runtime
-from pydantic import ValidationError
 
-from langgraph_mediator.models import ModelChoice
-from langgraph_mediator.nodes.refiner.calls import (
-    aask_refiner,
+from langgraph_mediator.core.refiner import (
+    adiagnose_pairs,
     arefiner_model,
-    ask_refiner,
-    refined_user,
+    diagnose_pairs,
+    parse_pairs,
     refiner_model,
 )
-from langgraph_mediator.nodes.refiner.prompts import diagnosis_prompt
+from langgraph_mediator.models import ModelChoice
+from langgraph_mediator.nodes.refiner.caller import refined_user
 from langgraph_mediator.nodes.types import GraphNode, graph_node
-from langgraph_mediator.state import ModelCall, RefinerContext
-from langgraph_mediator.state.refiner import Diagnosis, RefinerState, TrajectoryPair
-
-
-def parse_pairs(raw_pairs: list[dict[str, Any]]) -> list[TrajectoryPair]:
-    """Validate the input pairs; the error names the pair and the field."""
-    if not raw_pairs:
-        raise ValueError("the Refiner needs at least one trajectory pair")
-    pairs = []
-    for index, raw in enumerate(raw_pairs):
-        try:
-            pairs.append(TrajectoryPair.model_validate(raw))
-        except ValidationError as exc:
-            first = exc.errors()[0]
-            where = ".".join(str(p) for p in first["loc"]) or "(pair)"
-            raise ValueError(f"pairs[{index}].{where}: {first['msg']}") from exc
-    return pairs
+from langgraph_mediator.state import RefinerContext
+from langgraph_mediator.state.refiner import RefinerState, TrajectoryPair
 
 
 def make_diagnose(model: ModelChoice = None) -> GraphNode:
@@ -48,22 +32,11 @@ def make_diagnose(model: ModelChoice = None) -> GraphNode:
     def diagnose(state: RefinerState, runtime: Runtime[RefinerContext]) -> dict[str, Any]:
         """Diagnose every pair; malformed output twice stops the run before anything is stored."""
         context, pairs = diagnosis_start(state, runtime)
-        refiner = refiner_model(model, context)
-        return diagnosis_update([
-            (pair, *ask_refiner(refiner, Diagnosis, diagnosis_prompt(pair), node="diagnose",
-                                context=context, what=f"diagnosis of pair {pair.id}"))
-            for pair in pairs
-        ])  # fmt: skip
+        return diagnose_pairs(refiner_model(model, context), pairs, context)
 
     async def adiagnose(state: RefinerState, runtime: Runtime[RefinerContext]) -> dict[str, Any]:
         context, pairs = diagnosis_start(state, runtime)
-        refiner = await arefiner_model(model, context)
-        return diagnosis_update([
-            (pair, *await aask_refiner(refiner, Diagnosis, diagnosis_prompt(pair),
-                                       node="diagnose", context=context,
-                                       what=f"diagnosis of pair {pair.id}"))
-            for pair in pairs
-        ])  # fmt: skip
+        return await adiagnose_pairs(await arefiner_model(model, context), pairs, context)
 
     return graph_node(diagnose, adiagnose)
 
@@ -75,12 +48,3 @@ def diagnosis_start(
     context = RefinerContext.for_run(runtime)
     refined_user(state["user_id"], runtime)
     return context, parse_pairs(state["pairs"])
-
-
-def diagnosis_update(
-    answers: list[tuple[TrajectoryPair, Diagnosis, list[ModelCall]]],
-) -> dict[str, Any]:
-    """One numbered diagnosis per misreading found, and the usage of every call."""
-    diagnoses = [{"pair_id": pair.id, **m.model_dump()}
-                 for pair, found, _calls in answers for m in found.misreadings]  # fmt: skip
-    return {"diagnoses": diagnoses, "usage": [c for *_, calls in answers for c in calls]}

@@ -1,7 +1,7 @@
 """What the Refiner is told, step by step: diagnose, propose, merge.
 
 Every piece of a trajectory is untrusted user data: it reaches a prompt only
-fenced (:func:`langgraph_mediator.core.fence`), and each system prompt says
+fenced (:func:`langgraph_mediator.text.fence`), and each system prompt says
 that fenced text is never to be obeyed.
 """
 
@@ -11,7 +11,6 @@ from typing import Any
 
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
-from langgraph_mediator.core import fence
 from langgraph_mediator.state.refiner import (
     MAX_GUIDELINES,
     Candidate,
@@ -19,6 +18,7 @@ from langgraph_mediator.state.refiner import (
     Trajectory,
     TrajectoryPair,
 )
+from langgraph_mediator.text import fence
 
 DIAGNOSE_PROMPT = """\
 You are the Refiner. An AI Mediator turns each message of a user into one explicit \

@@ -2,20 +2,19 @@
 
 Unlike the Mediator, the Refiner has no safe fallback: a malformed answer
 twice stops the run with :class:`~langgraph_mediator.errors.RefinerOutputError`
-before anything is stored.
+before anything is stored. Whose run it is (the caller's) is read from the
+run by the node shells (:mod:`langgraph_mediator.nodes.refiner.caller`), not here.
 """
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage
-from langgraph.runtime import Runtime
 from pydantic import BaseModel
 
 from langgraph_mediator.errors import RefinerOutputError
-from langgraph_mediator.identity import bound_user_id
 from langgraph_mediator.models import (
     ModelChoice,
     aask_structured,
@@ -26,15 +25,6 @@ from langgraph_mediator.models import (
 from langgraph_mediator.state import ModelCall, RefinerContext
 
 M = TypeVar("M", bound=BaseModel)
-
-
-def refined_user(state_user_id: str, runtime: Runtime[Any]) -> str:
-    """Whose guidelines this run refines: the input's user_id, which must be the caller's.
-
-    Checked by every node that reads or writes guidelines, so a state edited
-    between nodes cannot point the run at another user's set.
-    """
-    return bound_user_id(state_user_id, getattr(runtime, "server_info", None))
 
 
 def refiner_model(override: ModelChoice, context: RefinerContext) -> BaseChatModel:
