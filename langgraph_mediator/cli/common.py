@@ -62,27 +62,38 @@ def db_help() -> str:
 def add_conversation_options(parser: argparse.ArgumentParser) -> None:
     """The Mediator's policy flags that ``chat`` and ``demo`` share."""
     parser.add_argument("--user", help="user id whose guidelines apply (MEDIATOR_USER_ID)")
-    parser.add_argument("--policy", choices=["never", "when_missing", "always"],
-                        help="clarification policy (MEDIATOR_CLARIFY_POLICY)")  # fmt: skip
-    parser.add_argument("--clarification-mode", choices=["end_turn", "interrupt"],
-                        help="end the turn with a question, or pause the run on it "
-                             "(MEDIATOR_CLARIFICATION_MODE)")  # fmt: skip
+    parser.add_argument(
+        "--policy",
+        choices=["never", "when_missing", "always"],
+        help="clarification policy (MEDIATOR_CLARIFY_POLICY)",
+    )
+    parser.add_argument(
+        "--clarification-mode",
+        choices=["end_turn", "interrupt"],
+        help="end the turn with a question, or pause the run on it (MEDIATOR_CLARIFICATION_MODE)",
+    )
     parser.add_argument(
         "--max-questions", type=int, help="questions per task (MEDIATOR_MAX_QUESTIONS)"
     )
     parser.add_argument(
-        "--single-task", action="store_true", default=None,
+        "--single-task",
+        action="store_true",
+        default=None,
         help="treat the thread as one task: a message read as a new task keeps the "
-             "requirements so far (MEDIATOR_SINGLE_TASK)",
-    )  # fmt: skip
+        "requirements so far (MEDIATOR_SINGLE_TASK)",
+    )
 
 
 def context_from(args: argparse.Namespace, **overrides: object) -> MediatorContext:
     """The run context: environment defaults, then command-line flags."""
-    flags = {"user_id": args.user, "clarification_policy": args.policy,
-             "clarification_mode": args.clarification_mode,
-             "max_questions_per_task": args.max_questions,
-             "single_task": getattr(args, "single_task", None), **overrides}  # fmt: skip
+    flags = {
+        "user_id": args.user,
+        "clarification_policy": args.policy,
+        "clarification_mode": args.clarification_mode,
+        "max_questions_per_task": args.max_questions,
+        "single_task": getattr(args, "single_task", None),
+        **overrides,
+    }
     return MediatorContext(**{k: v for k, v in flags.items() if v is not None})
 
 

@@ -15,37 +15,36 @@ rerun costs no model calls.
 from __future__ import annotations
 
 import argparse
-import hashlib
-import re
-import time
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from langgraph.store.memory import InMemoryStore
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from langgraph_mediator.cli.common import EXIT_ERROR, Command
-from langgraph_mediator.evals.benchmark import Benchmark, langsmith_upload_enabled, split_tasks
-from langgraph_mediator.evals.cache import ResponseCache
+from langgraph_mediator.cli.eval_setup import (
+    Prepared,
+    eval_context,
+    experiments_line,
+    prepared,
+    print_report,
+    report_header,
+    run_fields,
+)
+from langgraph_mediator.cli.evaluate_open import run_open
+from langgraph_mediator.evals.benchmark import Benchmark, split_tasks
 from langgraph_mediator.evals.component import COMPONENTS, run_components
-from langgraph_mediator.evals.conversation import ConversationResult, EvalEnvironment, Setting
+from langgraph_mediator.evals.conversation import ConversationResult, Setting
 from langgraph_mediator.evals.datasets import AUTHORED_TASKS, CORRECTIONS_TASKS
 from langgraph_mediator.evals.open_family import OpenSetting
 from langgraph_mediator.evals.per_user import PerUserRun
 from langgraph_mediator.evals.per_user_report import write_per_user_report
-from langgraph_mediator.evals.personas import PERSONAS, parse_personas
+from langgraph_mediator.evals.personas import PERSONAS, Persona, parse_personas
 from langgraph_mediator.evals.plotting import require_plotting
 from langgraph_mediator.evals.report import summary_markdown, write_report
-from langgraph_mediator.evals.simulator import LLMSimulator, RuleBasedSimulator
 from langgraph_mediator.evals.tasks import ShardedTask, load_tasks
-from langgraph_mediator.models import abuild_chat_model
-from langgraph_mediator.persistence import default_results_dir, open_persistence
-from langgraph_mediator.state import MediatorContext, RefinerContext
+from langgraph_mediator.persistence import default_results_dir
 from langgraph_mediator.text import redact_secrets
 
 DEFAULT_TASKS = AUTHORED_TASKS
@@ -99,10 +98,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_false",
         help="per-user: keep every learned rule (skip the leave-one-out re-evaluation)",
     )
-    add("--min-gain", type=float, default=0.0,
-        help="per-user: keep a rule only above this mean paired gain, 0-1 (default 0)")  # fmt: skip
+    add(
+        "--min-gain",
+        type=float,
+        default=0.0,
+        help="per-user: keep a rule only above this mean paired gain, 0-1 (default 0)",
+    )
     _add_model_arguments(parser)
-    _add_output_arguments(parser)  # fmt: skip
+    _add_output_arguments(parser)
 
 
 def _add_model_arguments(parser: argparse.ArgumentParser) -> None:
@@ -117,33 +120,34 @@ def _add_model_arguments(parser: argparse.ArgumentParser) -> None:
         help="sampling temperature of every call (the paper's 1.0)",
     )
     add("--concurrency", type=int, default=2, help="conversations at once")
-    add("--simulator", choices=["rule", "llm"], default="rule",
-        help="rule: shards verbatim; llm: rephrased by the Assistant model")  # fmt: skip
+    add(
+        "--simulator",
+        choices=["rule", "llm"],
+        default="rule",
+        help="rule: shards verbatim; llm: rephrased by the Assistant model",
+    )
 
 
 def _add_output_arguments(parser: argparse.ArgumentParser) -> None:
     add = parser.add_argument
     add("--run", help="run name: its directory under --out (default: from the config)")
-    add("--out", type=Path, default=default_results_dir(),
-        help="results root (default $MEDIATOR_RESULTS_DIR, else %(default)s)")  # fmt: skip
+    add(
+        "--out",
+        type=Path,
+        default=default_results_dir(),
+        help="results root (default $MEDIATOR_RESULTS_DIR, else %(default)s)",
+    )
     add("--cache", type=Path, help="response cache (default OUT/.cache.sqlite)")
     add(
         "--db",
         help="where MEDIATOR threads and MEDIATOR+REFINER guidelines are kept: "
         "SQLite path or postgresql:// URL (default: in memory)",
     )
-    add("--offline", action="store_true",
-        help="never upload to LangSmith, even with LANGSMITH_API_KEY set")  # fmt: skip
-
-
-def eval_context(args: argparse.Namespace) -> MediatorContext:
-    """The models and sampling of the run: the environment, then the flags."""
-    overrides = {
-        "temperature": args.temperature,
-        "mediator_model": args.mediator_model,
-        "assistant_model": args.model,
-    }
-    return MediatorContext(**{k: v for k, v in overrides.items() if v is not None})
+    add(
+        "--offline",
+        action="store_true",
+        help="never upload to LangSmith, even with LANGSMITH_API_KEY set",
+    )
 
 
 def parse_settings(text: str | None) -> list[Setting]:
@@ -156,73 +160,6 @@ def parse_settings(text: str | None) -> list[Setting]:
             valid = ", ".join(s.value for s in Setting)
             raise SystemExit(f"unknown setting {name!r}; choose from {valid}") from None
     return chosen
-
-
-def default_run_name(
-    args: argparse.Namespace, task_ids: Sequence[str], model: str, endpoint: str = "embedded"
-) -> str:
-    """The same name for the same tasks, runs, model, endpoint and sampling (reruns resume)."""
-    parts = [*task_ids, str(args.runs), model, str(args.temperature), args.simulator]
-    if endpoint != "embedded":  # names made before the endpoint was part of them still resume
-        parts.append(endpoint)
-    key = "|".join(parts)
-    slug = re.sub(r"[^A-Za-z0-9.-]+", "-", model).strip("-")[:40]
-    return f"{slug}-{hashlib.sha256(key.encode()).hexdigest()[:8]}"
-
-
-async def build_environment(
-    args: argparse.Namespace, cache: ResponseCache, store: Any
-) -> EvalEnvironment:
-    """Models (each behind the response cache), simulator and store of the run."""
-    context = eval_context(args)
-
-    async def cached(name: str) -> Any:
-        model = await abuild_chat_model(context, name)
-        return model.model_copy(update={"cache": cache})
-
-    assistant = await cached(context.assistant_model)
-    simulator = (
-        LLMSimulator(assistant, base_url=context.base_url)
-        if args.simulator == "llm"
-        else RuleBasedSimulator()
-    )
-    return EvalEnvironment(
-        assistant=assistant,
-        mediator=await cached(context.mediator_model),
-        judge=await cached(args.judge_model or context.assistant_model),
-        simulator=simulator,
-        context=context,
-        store=store,
-    )
-
-
-@dataclass(frozen=True)
-class Prepared:
-    """What every ``mediator eval`` run sets up first."""
-
-    env: EvalEnvironment
-    cache: ResponseCache
-    model: str
-    """The Assistant model's name."""
-    endpoint: str
-    """The model endpoint (``OPENAI_BASE_URL``), or ``"embedded"`` for the embedded model."""
-    refiner: Any
-    """The Refiner's model, behind the response cache too (a rerun repeats no Refiner call)."""
-
-
-@asynccontextmanager
-async def prepared(args: argparse.Namespace) -> AsyncIterator[Prepared]:
-    """The cache, the store and checkpointer (``--db`` or in memory) and the models."""
-    cache = ResponseCache(args.cache or args.out / ".cache.sqlite")
-    async with open_persistence(args.db or ":memory:") as persistence:
-        store = persistence.store if args.db else InMemoryStore()
-        env = await build_environment(args, cache, store)
-        env.checkpointer = persistence.checkpointer if args.db else None
-        model = str(getattr(env.assistant, "model_name", "model"))
-        refining = RefinerContext.from_runtime(env.context)
-        refiner = await abuild_chat_model(refining, refining.refiner_model)
-        yield Prepared(env, cache, model, env.context.base_url or "embedded",
-                       refiner.model_copy(update={"cache": cache}))  # fmt: skip
 
 
 def progress_bars(console: Console, bench: Benchmark) -> Progress:
@@ -277,34 +214,26 @@ async def run_eval(args: argparse.Namespace, console: Console) -> int:
     if args.personas:
         return await run_personas(args, console)
     if args.tasks == [OPEN]:
-        from langgraph_mediator.cli.evaluate_open import run_open  # it builds on this module
-
         return await run_open(args, console)
-    began = time.perf_counter()
     settings = parse_settings(args.settings)
     tasks = select_tasks(args)
-    async with prepared(args) as ready:
-        env, cache, model, endpoint = ready.env, ready.cache, ready.model, ready.endpoint
-        run_name = args.run or default_run_name(args, [t.task_id for t in tasks], model, endpoint)
-        bench = Benchmark(
-            env=env, tasks=tasks, settings=settings, runs=args.runs,
-            out_dir=args.out / run_name, run_name=run_name, concurrency=args.concurrency,
-            upload=langsmith_upload_enabled(args.offline),
-        )  # fmt: skip
+    async with prepared(args, [t.task_id for t in tasks]) as ready:
+        bench = Benchmark(**run_fields(args, ready, tasks), settings=settings)
         console.print(
             f"[bold]{len(tasks)} tasks x {args.runs} runs[/] · settings "
-            f"{', '.join(settings)} · model {escape(model)} · results in "
+            f"{', '.join(settings)} · model {escape(ready.model)} · results in "
             f"{escape(str(bench.out_dir))}"
         )
         with progress_bars(console, bench):
             await bench.run(ready.refiner)
         if bench.unreachable is not None:
-            console.print(f"[bold red]error:[/] {escape(unreachable_message(bench, endpoint))}")
+            error = unreachable_message(bench, ready.endpoint)
+            console.print(f"[bold red]error:[/] {escape(error)}")
             return EXIT_ERROR
-        sections = await run_components(args.components, env, bench.out_dir, console, bench.upload)
-    header = run_header(args, bench, model, cache, minutes=(time.perf_counter() - began) / 60)
-    if bench.failed:
-        header["failed at the endpoint (not recorded)"] = len(bench.failed)
+        sections = await run_components(
+            args.components, ready.env, bench.out_dir, console, bench.upload
+        )
+    header = sharded_header(args, ready, bench)
     results = [r for r in bench.results.done.values() if r.setting in settings]
     names = [str(s) for s in settings]
     path = write_report(bench.out_dir, results, names, header=header, extra_sections=sections)
@@ -315,46 +244,54 @@ async def run_eval(args: argparse.Namespace, console: Console) -> int:
 
 async def run_personas(args: argparse.Namespace, console: Console) -> int:
     """The per-user protocol over ``--personas``, then its report; return an exit code."""
-    began = time.perf_counter()
     try:
         personas = parse_personas(args.personas)
     except ValueError as exc:
         raise SystemExit(str(exc)) from None
     tasks = select_tasks(args)
-    async with prepared(args) as ready:
-        env, cache, model = ready.env, ready.cache, ready.model
-        run_name = args.run or "personas-" + default_run_name(
-            args, [t.task_id for t in tasks], model, ready.endpoint
-        )
-        try:
-            run = PerUserRun(
-                env=env, tasks=tasks, personas=personas, runs=args.runs,
-                out_dir=args.out / run_name, run_name=run_name, concurrency=args.concurrency,
-                upload=langsmith_upload_enabled(args.offline), train_fraction=args.train_fraction,
-                retire=args.retire, min_gain=args.min_gain,
-                on_result=lambda key, result: console.print(
-                    f"  {escape(key)} {escape(result.task_id)} run {result.run}: "
-                    f"{result.score:.2f}", highlight=False),
-            )  # fmt: skip
-        except ValueError as exc:
-            raise SystemExit(str(exc)) from None
+    async with prepared(args, [t.task_id for t in tasks], prefix="personas-") as ready:
+        run = per_user_run(args, ready, tasks, personas, console)
         console.print(
             f"[bold]per-user protocol[/]: {len(personas)} personas x {len(tasks)} tasks "
             f"({len(run.train)} train, {len(run.test)} test) x {args.runs} runs · model "
-            f"{escape(model)} · results in {escape(str(run.out_dir))}"
+            f"{escape(ready.model)} · results in {escape(str(run.out_dir))}"
         )
         await run.run(ready.refiner)
     if run.unreachable is not None:
         console.print(f"[bold red]error:[/] {escape(run.unreachable)}")
         return EXIT_ERROR
-    header = {"run": run_name, "model": model, "personas": ", ".join(p.name for p in personas),
-              "runs": args.runs, "temperature": args.temperature, "simulator": args.simulator,
-              "minutes": round((time.perf_counter() - began) / 60, 1),
-              "cache": f"{cache.hits} hits, {cache.misses} misses"}  # fmt: skip
-    path = write_per_user_report(run, header)
-    console.print(path.read_text(encoding="utf-8"), markup=False)
-    console.print(f"[green]report:[/] {escape(str(path))}")
+    played = {"personas": ", ".join(p.name for p in personas)}
+    header = report_header(args, ready, played, {"simulator": args.simulator})
+    print_report(console, write_per_user_report(run, header))
     return 1 if run.failed else 0
+
+
+def per_user_run(
+    args: argparse.Namespace,
+    ready: Prepared,
+    tasks: list[ShardedTask],
+    personas: list[Persona],
+    console: Console,
+) -> PerUserRun:
+    """The per-user run the flags describe; it prints each conversation's score as it ends."""
+
+    def print_score(key: str, result: ConversationResult) -> None:
+        console.print(
+            f"  {escape(key)} {escape(result.task_id)} run {result.run}: {result.score:.2f}",
+            highlight=False,
+        )
+
+    try:
+        return PerUserRun(
+            **run_fields(args, ready, tasks),
+            personas=personas,
+            train_fraction=args.train_fraction,
+            retire=args.retire,
+            min_gain=args.min_gain,
+            on_result=print_score,
+        )
+    except ValueError as exc:  # fewer than two personas, or too few tasks to split
+        raise SystemExit(str(exc)) from None
 
 
 def unreachable_message(bench: Benchmark, endpoint: str) -> str:
@@ -362,8 +299,10 @@ def unreachable_message(bench: Benchmark, endpoint: str) -> str:
     error = bench.unreachable or ""
     if "Cannot reach" not in error:
         where = redact_secrets(endpoint) if endpoint != "embedded" else "the embedded model"
-        error = (f"Cannot reach the model endpoint {where} ({error[:200]}). Check "
-                 "OPENAI_BASE_URL (unset it to use the embedded local model).")  # fmt: skip
+        error = (
+            f"Cannot reach the model endpoint {where} ({error[:200]}). Check "
+            "OPENAI_BASE_URL (unset it to use the embedded local model)."
+        )
     return f"{error} No conversation reached it; nothing was recorded."
 
 
@@ -383,23 +322,15 @@ def failure_exit(bench: Benchmark, console: Console) -> int:
     return 1
 
 
-def run_header(
-    args: argparse.Namespace, bench: Benchmark, model: str, cache: ResponseCache, *, minutes: float
-) -> dict[str, Any]:
-    """The report's header: what ran, on which model, how long, and what the cache saved."""
-    header: dict[str, Any] = {
-        "run": bench.run_name,
-        "model": model,
-        "tasks": len(bench.tasks),
-        "runs": args.runs,
-        "temperature": args.temperature,
-        "simulator": args.simulator,
-        "experiments": ", ".join(f"{k}: {v}" for k, v in bench.experiments.items()),
-        "minutes": round(minutes, 1),
-        "cache": f"{cache.hits} hits, {cache.misses} misses",
-    }
+def sharded_header(args: argparse.Namespace, ready: Prepared, bench: Benchmark) -> dict[str, Any]:
+    """The report's header, with what the Refiner learned and what failed at the endpoint."""
+    played = {"tasks": len(bench.tasks)}
+    details = {"simulator": args.simulator, "experiments": experiments_line(bench.experiments)}
+    header = report_header(args, ready, played, details)
     if bench.refine_report is not None:
         header["guidelines learned"] = len(bench.refine_report.guidelines)
+    if bench.failed:
+        header["failed at the endpoint (not recorded)"] = len(bench.failed)
     return header
 
 

@@ -15,13 +15,17 @@ from __future__ import annotations
 
 import argparse
 import json
-import time
 
 from rich.console import Console
 from rich.markup import escape
 
 from langgraph_mediator.cli.common import EXIT_ERROR
-from langgraph_mediator.cli.evaluate import default_run_name, prepared
+from langgraph_mediator.cli.eval_setup import (
+    experiments_line,
+    prepared,
+    print_report,
+    report_header,
+)
 from langgraph_mediator.evals.benchmark import langsmith_upload_enabled
 from langgraph_mediator.evals.conversation import is_unreachable
 from langgraph_mediator.evals.open_experiments import OpenExperiments
@@ -72,13 +76,11 @@ async def run_open(args: argparse.Namespace, console: Console) -> int:
     a run stopped halfway keeps what it played (a rerun replays it from the
     response cache).
     """
-    began = time.perf_counter()
     settings = parse_open_settings(args.settings)
     conversations = select_conversations(args)
-    async with prepared(args) as ready:
-        ids = [c.conversation_id for c in conversations]
-        run_name = args.run or "open-" + default_run_name(args, ids, ready.model, ready.endpoint)
-        out_dir = args.out / run_name
+    ids = [c.conversation_id for c in conversations]
+    async with prepared(args, ids, prefix="open-") as ready:
+        out_dir = args.out / ready.run_name
         out_dir.mkdir(parents=True, exist_ok=True)
         console.print(
             f"[bold]open family[/]: {len(conversations)} conversations x {args.runs} runs · "
@@ -93,24 +95,26 @@ async def run_open(args: argparse.Namespace, console: Console) -> int:
                 console.print(escape(_line(result)), highlight=False)
 
             experiments = OpenExperiments(
-                ready.env, conversations, settings, args.runs, run_name,
-                concurrency=args.concurrency, upload=langsmith_upload_enabled(args.offline),
+                ready.env,
+                conversations,
+                settings,
+                args.runs,
+                ready.run_name,
+                concurrency=args.concurrency,
+                upload=langsmith_upload_enabled(args.offline),
                 on_result=record,
-            )  # fmt: skip
+            )
             results = await experiments.run()
-        cache = ready.cache
     if results and all(is_unreachable(r.error) for r in results):
         console.print(f"[bold red]error:[/] {escape(results[0].error or '')}")
         return EXIT_ERROR
-    header = {"run": run_name, "model": ready.model, "endpoint": ready.endpoint,
-              "conversations": len(conversations), "runs": args.runs,
-              "temperature": args.temperature, "judge": args.judge_model or ready.model,
-              "experiments": ", ".join(f"{k}: {v}" for k, v in experiments.experiments.items()),
-              "minutes": round((time.perf_counter() - began) / 60, 1),
-              "cache": f"{cache.hits} hits, {cache.misses} misses"}  # fmt: skip
-    path = write_open_report(out_dir, results, [str(s) for s in settings], header)
-    console.print(path.read_text(encoding="utf-8"), markup=False)
-    console.print(f"[green]report:[/] {escape(str(path))}")
+    played = {"endpoint": ready.endpoint, "conversations": len(conversations)}
+    details = {
+        "judge": args.judge_model or ready.model,
+        "experiments": experiments_line(experiments.experiments),
+    }
+    header = report_header(args, ready, played, details)
+    print_report(console, write_open_report(out_dir, results, [str(s) for s in settings], header))
     failed = [r for r in results if r.outcome == "failed"]
     if failed:
         console.print(f"[bold red]{len(failed)} conversation(s) failed at the model endpoint[/]")

@@ -167,9 +167,13 @@ def build_examples(tasks: Sequence[ShardedTask], runs: int) -> list[Example]:
 
 
 def ensure_dataset(
-    client: Client, prefix: str, keys: Sequence[str], runs: int, description: str,
+    client: Client,
+    prefix: str,
+    keys: Sequence[str],
+    runs: int,
+    description: str,
     examples: Callable[[], list[Example]],
-) -> str:  # fmt: skip
+) -> str:
     """The LangSmith dataset of these examples, created on first use; return its name.
 
     Named by ``prefix``, a digest of ``keys`` (the task or conversation ids)
@@ -189,9 +193,13 @@ def ensure_dataset(
 def upload_examples(client: Client, tasks: Sequence[ShardedTask], runs: int) -> str:
     """Create (or extend) the LangSmith dataset of these examples; return its name."""
     return ensure_dataset(
-        client, DATASET_PREFIX, [t.task_id for t in tasks], runs,
-        "Sharded tasks x runs (langgraph-mediator)", lambda: build_examples(tasks, runs),
-    )  # fmt: skip
+        client,
+        DATASET_PREFIX,
+        [t.task_id for t in tasks],
+        runs,
+        "Sharded tasks x runs (langgraph-mediator)",
+        lambda: build_examples(tasks, runs),
+    )
 
 
 def score_evaluator(outputs: dict[str, Any]) -> dict[str, Any]:
@@ -245,20 +253,31 @@ class Variant:
     """Whose guidelines the Mediator reads."""
 
 
-@dataclass
-class Benchmark:
-    """A benchmark run: tasks, settings, runs, where results go, and how models are called."""
+@dataclass(kw_only=True)
+class EvalRun:
+    """What every harness run is given: models, tasks, runs, where results go, how to play.
+
+    :class:`Benchmark` and the per-user protocol's run extend it. Keyword-only,
+    so each can add fields without defaults after these.
+    """
 
     env: EvalEnvironment
     tasks: list[ShardedTask]
-    settings: list[Setting]
     runs: int
     out_dir: Path
     run_name: str
     concurrency: int = 2
     upload: bool = False
-    train_fraction: float = 0.3
     on_result: ProgressHook | None = None
+    """Told each conversation as it is done (played or read back), under its setting's key."""
+
+
+@dataclass(kw_only=True)
+class Benchmark(EvalRun):
+    """A benchmark run: tasks, settings, runs, where results go, and how models are called."""
+
+    settings: list[Setting]
+    train_fraction: float = 0.3
     refine_report: RefineReport | None = None
     experiments: dict[str, str] = field(default_factory=dict)
     failed: list[ConversationResult] = field(default_factory=list)
@@ -308,9 +327,13 @@ class Benchmark:
         task = self._by_id[task_id]
         if self.unreachable is not None:
             return ConversationResult(
-                setting=str(setting), task_id=task_id, family=task.family, run=run,
-                error=self.unreachable, outcome="failed",
-            )  # fmt: skip
+                setting=str(setting),
+                task_id=task_id,
+                family=task.family,
+                run=run,
+                error=self.unreachable,
+                outcome="failed",
+            )
         async with self._slots:
             with cache_scope(f"run={run}"):
                 user = variant.user_id if variant else None
@@ -406,9 +429,13 @@ def turn_record_of(turn: TurnLog) -> TurnRecord:
 
     A results file may be old or edited by hand: its words are kept either way.
     """
-    fields = {"user": turn.user[:20_000], "instruction": turn.instruction[:20_000],
-              "answer": turn.reply[:20_000], "feedback": turn.feedback,
-              "ledger_change": turn.ledger_change}  # fmt: skip
+    fields = {
+        "user": turn.user[:20_000],
+        "instruction": turn.instruction[:20_000],
+        "answer": turn.reply[:20_000],
+        "feedback": turn.feedback,
+        "ledger_change": turn.ledger_change,
+    }
     try:
         return TurnRecord.model_validate(fields)
     except ValidationError:

@@ -25,13 +25,19 @@ Refiner runs again on a rerun (its calls come from the response cache).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, replace
-from pathlib import Path
 from typing import Any
 
 from langgraph_mediator.errors import MediatorError
-from langgraph_mediator.evals.benchmark import Benchmark, Variant, split_tasks, trajectory_of
+from langgraph_mediator.evals.benchmark import (
+    Benchmark,
+    EvalRun,
+    ProgressHook,
+    Variant,
+    split_tasks,
+    trajectory_of,
+)
 from langgraph_mediator.evals.conversation import (
     NO_GUIDELINES_USER,
     ConversationResult,
@@ -40,7 +46,6 @@ from langgraph_mediator.evals.conversation import (
 )
 from langgraph_mediator.evals.personas import Persona
 from langgraph_mediator.evals.simulator import LLMSimulator, RuleBasedSimulator
-from langgraph_mediator.evals.tasks import ShardedTask
 from langgraph_mediator.guidelines import (
     ConversationKey,
     RuleTrial,
@@ -111,12 +116,14 @@ class Learned:
     def of(cls, user_id: str, trajectories: int, report: RefineReport) -> Learned:
         """Summarise a Refiner run."""
         return cls(
-            user_id=user_id, trajectories=trajectories,
-            guidelines=[g["text"] for g in report.guidelines], rejected=len(report.rejected),
+            user_id=user_id,
+            trajectories=trajectories,
+            guidelines=[g["text"] for g in report.guidelines],
+            rejected=len(report.rejected),
             calls=len(report.usage),
             prompt_tokens=sum(c["prompt_tokens"] for c in report.usage),
             completion_tokens=sum(c["completion_tokens"] for c in report.usage),
-        )  # fmt: skip
+        )
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dict (``per_user.json``)."""
@@ -142,24 +149,16 @@ class RuleVerdict:
         return cls(trial.guideline_id, trial.text, len(trial.paired), trial.gain, reason)
 
 
-@dataclass
-class PerUserRun:
+@dataclass(kw_only=True)
+class PerUserRun(EvalRun):
     """A per-user run: personas, tasks, where results go, and what was learned."""
 
-    env: EvalEnvironment
-    tasks: list[ShardedTask]
     personas: list[Persona]
-    runs: int
-    out_dir: Path
-    run_name: str
-    concurrency: int = 2
-    upload: bool = False
     train_fraction: float = 0.5
     retire: bool = True
     """Re-evaluate each persona's rules on the test split and retire those without a gain."""
     min_gain: float = 0.0
     """A rule is kept only when its mean paired gain (0-1 scale) is above this."""
-    on_result: Callable[[str, ConversationResult], None] | None = None
     learned: dict[str, Learned] = field(default_factory=dict)
     hygiene: dict[str, list[RuleVerdict]] = field(default_factory=dict)
 
@@ -184,11 +183,11 @@ class PerUserRun:
                 concurrency=self.concurrency,
                 upload=self.upload,
                 on_result=self._progress(p),
-            )  # fmt: skip
+            )
             for p in self.personas
         }
 
-    def _progress(self, persona: Persona) -> Callable[[str, ConversationResult], None]:
+    def _progress(self, persona: Persona) -> ProgressHook:
         def report(key: str, result: ConversationResult) -> None:
             if self.on_result:
                 self.on_result(f"{persona.name} {key}", result)
@@ -251,10 +250,13 @@ class PerUserRun:
         assert self.env.store is not None, "the per-user protocol needs a store"
         try:
             report = await refine_from_runs(
-                trajectories, user_id, store=self.env.store, model=refiner_model,
+                trajectories,
+                user_id,
+                store=self.env.store,
+                model=refiner_model,
                 context=self.env.context,
                 reference_instructions={t.task_id: t.full_instruction for t in self.train},
-            )  # fmt: skip
+            )
         except MediatorError as exc:
             return Learned(user_id, len(trajectories), error=f"{type(exc).__name__}: {exc}"[:300])
         return Learned.of(user_id, len(trajectories), report)
@@ -282,8 +284,8 @@ class PerUserRun:
         verdicts: list[RuleVerdict] = []
         reasons: dict[str, str] = {}
         for rule in rules:
-            trial = RuleTrial(rule["id"], rule["text"], with_all,
-                              await self._without(persona, rule, rules))  # fmt: skip
+            without = await self._without(persona, rule, rules)
+            trial = RuleTrial(rule["id"], rule["text"], with_all, without)
             reason = retirement_reason(trial, self.min_gain)
             if reason:
                 reasons[rule["id"]] = reason
