@@ -56,8 +56,11 @@ def user_turns(inputs: Mapping[str, Any]) -> list[str]:
     elif isinstance(inputs.get("message"), str):
         turns = [inputs["message"]]
     elif isinstance(inputs.get("messages"), list):
-        turns = [str(m.get("content", "")) for m in inputs["messages"]
-                 if isinstance(m, Mapping) and m.get("role") in ("user", "human")]  # fmt: skip
+        turns = [
+            str(m.get("content", ""))
+            for m in inputs["messages"]
+            if isinstance(m, Mapping) and m.get("role") in ("user", "human")
+        ]
     else:
         turns = []
     if not turns or not all(t.strip() for t in turns):
@@ -145,7 +148,7 @@ def offline_examples(rows: Iterable[Row]) -> list[Example]:
             dataset_id=dataset_id,
             inputs=dict(row["inputs"]),
             outputs=dict(row.get("outputs") or {}),
-        )  # fmt: skip
+        )
         for row in rows
     ]
 
@@ -195,8 +198,14 @@ def evaluate_conversations(
     offline = is_offline(offline)
     client, examples = _experiment(data, offline)
     target = conversation_target(graph, context=context, trace=not offline)
-    return evaluate(target, data=examples, evaluators=list(evaluators), client=client,
-                    upload_results=not offline, **options)  # fmt: skip
+    return evaluate(
+        target,
+        data=examples,
+        evaluators=list(evaluators),
+        client=client,
+        upload_results=not offline,
+        **options,
+    )
 
 
 async def aevaluate_conversations(
@@ -212,8 +221,14 @@ async def aevaluate_conversations(
     offline = is_offline(offline)
     client, examples = _experiment(data, offline)
     target = aconversation_target(graph, context=context, trace=not offline)
-    return await aevaluate(target, data=examples, evaluators=list(evaluators), client=client,
-                           upload_results=not offline, **options)  # fmt: skip
+    return await aevaluate(
+        target,
+        data=examples,
+        evaluators=list(evaluators),
+        client=client,
+        upload_results=not offline,
+        **options,
+    )
 
 
 __all__ = [

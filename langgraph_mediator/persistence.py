@@ -166,9 +166,12 @@ async def _open_postgres(
     from psycopg_pool import AsyncConnectionPool
 
     pool: AsyncConnectionPool[Any] = AsyncConnectionPool(
-        url, min_size=1, max_size=postgres_pool_size(), open=False,
+        url,
+        min_size=1,
+        max_size=postgres_pool_size(),
+        open=False,
         kwargs={"autocommit": True, "prepare_threshold": 0, "row_factory": dict_row},
-    )  # fmt: skip
+    )
     await pool.open(wait=True, timeout=10)
     stack.push_async_callback(pool.close)
     return AsyncPostgresSaver(conn=pool), AsyncPostgresStore(conn=pool)

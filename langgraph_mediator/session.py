@@ -101,9 +101,13 @@ def entry_nodes(graph: CompiledStateGraph[Any, Any, Any, Any]) -> tuple[str, ...
 class MediatorSession:
     """Send turns to one graph on behalf of one user, thread by thread."""
 
-    def __init__(self, graph: CompiledStateGraph[Any, Any, Any, Any],
-                 context: MediatorContext | None = None, *,
-                 durability: Durability = "sync") -> None:  # fmt: skip
+    def __init__(
+        self,
+        graph: CompiledStateGraph[Any, Any, Any, Any],
+        context: MediatorContext | None = None,
+        *,
+        durability: Durability = "sync",
+    ) -> None:
         """Wrap ``graph`` (compiled with a checkpointer) for ``context.user_id``.
 
         ``durability="sync"`` (the default) saves each step's checkpoint before
@@ -235,9 +239,12 @@ class MediatorSession:
             return values
         final: dict[str, Any] = {}
         stream: Any = self.graph.astream(
-            turn_input, config, context=self.context, durability=self.durability,
+            turn_input,
+            config,
+            context=self.context,
+            durability=self.durability,
             stream_mode=["tasks", "messages", "values"],
-        )  # fmt: skip
+        )
         async for mode, chunk in stream:
             if mode == "values":
                 final = {**final, **chunk} if "__interrupt__" in chunk else dict(chunk)

@@ -86,8 +86,13 @@ def the_agent() -> None:
     environment = describe_environment("Be brief.", [lookup_weather])
     show("describe_environment(prompt, [a_plain_function])", environment.splitlines()[-1])
     middleware = MediatorMiddleware(MODEL, assistant_environment=environment)
-    agent = create_agent(MODEL, [lookup_weather], system_prompt="Be brief.",
-                         middleware=[middleware], checkpointer=InMemorySaver())  # fmt: skip
+    agent = create_agent(
+        MODEL,
+        [lookup_weather],
+        system_prompt="Be brief.",
+        middleware=[middleware],
+        checkpointer=InMemorySaver(),
+    )
     out = agent.invoke(said("What is 6 times 7?"), thread("a"))
     show("create_agent(..., middleware=[...]).invoke", out["messages"][-1].content)
     steps = [next(iter(c)) for c in agent.stream(said("And 7 times 6?"), thread("a"))]
@@ -103,8 +108,10 @@ def the_evaluations() -> None:
     data = offline_examples([{"inputs": {"message": "What is 6 times 7?"}}])
     target = conversation_target(graph, trace=False)  # offline: nothing to upload, no retries
     results = evaluate(target, data=data, client=client, upload_results=False)
-    show("langsmith.evaluate(conversation_target(graph), ...)",
-         [r["run"].outputs["answer"] for r in results])  # fmt: skip
+    show(
+        "langsmith.evaluate(conversation_target(graph), ...)",
+        [r["run"].outputs["answer"] for r in results],
+    )
     rows = [{"inputs": {"turns": ["What is 6 times 7?", "Show the working."]}}]
     results = evaluate_conversations(graph, rows, [], offline=True)
     show("evaluate_conversations(graph, rows, [])", [r["run"].outputs["answer"] for r in results])

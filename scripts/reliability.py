@@ -39,6 +39,7 @@ def run_suite(figures: Path, junit: Path, extra: list[str]) -> int:
     """Run the suites; return pytest's exit code."""
     env = {**os.environ, "RELIABILITY_FIGURES": str(figures)}
     markers = "reliability or server or multi_instance"
+    # One command line, as it would be typed: off the formatter, each flag beside its value.
     command = [sys.executable, "-m", "pytest", "-q", "-m", markers,
                f"--junitxml={junit}", *SUITES, *extra]  # fmt: skip
     return subprocess.run(command, cwd=ROOT, env=env, check=False).returncode
@@ -87,8 +88,9 @@ def attack_lines(attacks: list[dict[str, Any]], results: dict[str, tuple[str, fl
     return [*lines, ""]
 
 
-def render(figures: list[dict[str, Any]], results: dict[str, tuple[str, float]],
-           code: int, minutes: float) -> str:  # fmt: skip
+def render(
+    figures: list[dict[str, Any]], results: dict[str, tuple[str, float]], code: int, minutes: float
+) -> str:
     """The markdown of RELIABILITY.md."""
     attacks = [row for row in figures if row.get("attack")]
     figures = [row for row in figures if not row.get("attack")]
@@ -119,8 +121,10 @@ def render(figures: list[dict[str, Any]], results: dict[str, tuple[str, float]],
 
 def when_and_where() -> str:
     """The time of writing and the machine, as the reports say them."""
-    return (f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} ({platform.machine()}, "
-            f"{os.cpu_count()} CPUs, Python {platform.python_version()})")  # fmt: skip
+    return (
+        f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} ({platform.machine()}, "
+        f"{os.cpu_count()} CPUs, Python {platform.python_version()})"
+    )
 
 
 def figure(rows: list[dict[str, Any]], case_starts: str, key: str) -> Any:
@@ -184,8 +188,12 @@ def main(argv: list[str] | None = None) -> int:
     """Run the suites, write the report, return pytest's exit code."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / "RELIABILITY.md")
-    parser.add_argument("--benchmarks", type=Path, default=ROOT / "BENCHMARKS.md",
-                        help="the file whose serving section is rewritten")  # fmt: skip
+    parser.add_argument(
+        "--benchmarks",
+        type=Path,
+        default=ROOT / "BENCHMARKS.md",
+        help="the file whose serving section is rewritten",
+    )
     parser.add_argument("pytest_args", nargs="*", help="extra pytest arguments")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as scratch:
@@ -193,8 +201,11 @@ def main(argv: list[str] | None = None) -> int:
         began = time.monotonic()
         code = run_suite(figures_path, junit, args.pytest_args)
         minutes = (time.monotonic() - began) / 60
-        figures = [json.loads(line) for line in figures_path.read_text().splitlines()
-                   if line.strip()] if figures_path.exists() else []  # fmt: skip
+        figures = (
+            [json.loads(line) for line in figures_path.read_text().splitlines() if line.strip()]
+            if figures_path.exists()
+            else []
+        )
         results = outcomes(junit) if junit.exists() else {}
     args.out.write_text(render(figures, results, code, minutes), encoding="utf-8")
     if any(row.get("engine") for row in figures):

@@ -27,16 +27,24 @@ sys.path.insert(0, str(ROOT / "tests"))
 from openai_stub import OpenAIStub, Reply, ToolCall, last_user_text, tool_name  # noqa: E402
 
 READING = {
-    "task_type": "math", "goal": "Solve the problem.", "feedback": "new_information",
-    "new_requirements": [], "changes": [], "missing_information": [], "clarifying_question": "",
-}  # fmt: skip
+    "task_type": "math",
+    "goal": "Solve the problem.",
+    "feedback": "new_information",
+    "new_requirements": [],
+    "changes": [],
+    "missing_information": [],
+    "clarifying_question": "",
+}
 
 
 QUESTION = {
-    **READING, "feedback": "new_task", "goal": "Convert 20 degrees.",
-    "new_requirements": ["Convert 20 degrees."], "missing_information": ["the unit"],
+    **READING,
+    "feedback": "new_task",
+    "goal": "Convert 20 degrees.",
+    "new_requirements": ["Convert 20 degrees."],
+    "missing_information": ["the unit"],
     "clarifying_question": "Celsius or Fahrenheit?",
-}  # fmt: skip
+}
 """The reading of "Convert 20 degrees.": the unit is missing (new_user_calls.py's interrupt)."""
 
 
@@ -64,8 +72,10 @@ def run(command: list[str], cwd: Path, env: dict[str, str]) -> None:
 
 def build_wheel(out: Path) -> Path:
     """``pip wheel`` of the checkout, without its dependencies."""
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w", str(out),
-                    str(ROOT)], check=True)  # fmt: skip
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w", str(out), str(ROOT)],
+        check=True,
+    )
     (wheel,) = out.glob("langgraph_mediator-*.whl")
     return wheel
 
@@ -77,26 +87,43 @@ def main() -> int:
         wheel = build_wheel(base / "dist")
         venv.EnvBuilder(with_pip=True).create(base / "venv")
         python, bin_dir = base / "venv" / "bin" / "python", base / "venv" / "bin"
-        subprocess.run([str(python), "-m", "pip", "install", "--quiet", f"{wheel}[eval]"],
-                       check=True)  # fmt: skip
+        subprocess.run(
+            [str(python), "-m", "pip", "install", "--quiet", f"{wheel}[eval]"], check=True
+        )
         elsewhere, results = base / "elsewhere", base / "results"
         elsewhere.mkdir()
         stub = OpenAIStub(respond).start(port=0)
         env = {k: v for k, v in os.environ.items() if not k.startswith(("MEDIATOR_", "OPENAI_"))}
-        env.update(OPENAI_BASE_URL=stub.base_url, OPENAI_API_KEY="stub", LANGSMITH_TRACING="false",
-                   MEDIATOR_RESULTS_DIR=str(results), HOME=str(base / "home"))  # fmt: skip
+        env.update(
+            OPENAI_BASE_URL=stub.base_url,
+            OPENAI_API_KEY="stub",
+            LANGSMITH_TRACING="false",
+            MEDIATOR_RESULTS_DIR=str(results),
+            HOME=str(base / "home"),
+        )
         try:
             run([str(bin_dir / "mediator"), "--help"], elsewhere, env)
+            # A command line as typed: off the formatter, each flag beside its value.
             run([str(bin_dir / "mediator"), "eval", "--limit", "1", "--runs", "1",
                  "--settings", "FULL", "--offline"], elsewhere, env)  # fmt: skip
-            run([str(python), "-c", "from langgraph_mediator.middleware import MediatorMiddleware;"
-                 " print('imported', MediatorMiddleware.__name__)"], elsewhere, env)  # fmt: skip
+            run(
+                [
+                    str(python),
+                    "-c",
+                    "from langgraph_mediator.middleware import MediatorMiddleware;"
+                    " print('imported', MediatorMiddleware.__name__)",
+                ],
+                elsewhere,
+                env,
+            )
             run([str(python), str(ROOT / "scripts" / "new_user_calls.py")], elsewhere, env)
         finally:
             stub.stop()
         reports = sorted(results.glob("*/report.md"))
-        print(f"reports: {[str(p.relative_to(base)) for p in reports]}; "
-              f"files left in the working folder: {sorted(os.listdir(elsewhere))}")  # fmt: skip
+        print(
+            f"reports: {[str(p.relative_to(base)) for p in reports]}; "
+            f"files left in the working folder: {sorted(os.listdir(elsewhere))}"
+        )
         if not reports or os.listdir(elsewhere):
             raise SystemExit(
                 "wheel check failed: the report is not where MEDIATOR_RESULTS_DIR says"

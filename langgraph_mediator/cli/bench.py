@@ -43,13 +43,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--turns", type=int, default=10, help="turns per overhead thread")
     parser.add_argument("--growth-turns", type=int, default=50, help="turns of the long thread")
     parser.add_argument("--load", default="1,10,100", help="concurrency levels (comma list)")
-    parser.add_argument("--eval-results", type=Path,
-                        help="an eval run's conversations.jsonl with SHARDED and MEDIATOR "
-                             "(default: the newest under the eval results folder, "
-                             "then ./evals/results)")  # fmt: skip
-    parser.add_argument("--first-token-repeats", type=int, default=3, metavar="N",
-                        help="repeats of the 10-turn time-to-first-token conversation, per "
-                             "graph and source (0 skips it)")  # fmt: skip
+    parser.add_argument(
+        "--eval-results",
+        type=Path,
+        help="an eval run's conversations.jsonl with SHARDED and MEDIATOR "
+        "(default: the newest under the eval results folder, "
+        "then ./evals/results)",
+    )
+    parser.add_argument(
+        "--first-token-repeats",
+        type=int,
+        default=3,
+        metavar="N",
+        help="repeats of the 10-turn time-to-first-token conversation, per "
+        "graph and source (0 skips it)",
+    )
     parser.add_argument("--no-embedded", action="store_true", help="skip the embedded model")
     parser.add_argument("--out", type=Path, default=Path("BENCHMARKS.md"), help="the report")
     parser.add_argument("--plots", type=Path, default=Path("benchmarks"), help="plots directory")

@@ -104,25 +104,39 @@ class TurnExpectation:
 
 
 DEMO_SCRIPT: tuple[TurnExpectation, ...] = (
-    TurnExpectation("I need to work out how many cans of paint to buy for my bedroom.",
-                    ("new_task",), "a new task"),
-    TurnExpectation("The room has four walls, each 4 m wide and 2.5 m high.",
-                    ("new_information",), "new information (the walls' number and size)",
-                    needed=(FOUR_WALLS, WIDTH_4, HEIGHT)),
-    TurnExpectation("One can of paint covers 10 square metres.",
-                    ("new_information",), "new information (what a can covers)",
-                    needed=(FOUR_WALLS, WIDTH_4, HEIGHT, COVERAGE)),
-    TurnExpectation("Oh wait, the walls are 5 m wide, not 4.",
-                    ("correction",), "a correction: the walls are 5 m wide, not 4 m, so "
-                    "5 m must replace the 4 m requirement",
-                    needed=(FOUR_WALLS, WIDTH_5, HEIGHT, COVERAGE), stale=(WIDTH_4,)),
-    TurnExpectation("And I want two coats.",
-                    ("new_information",), "new information (the number of coats)",
-                    needed=(FOUR_WALLS, WIDTH_5, HEIGHT, COVERAGE, TWO_COATS),
-                    stale=(WIDTH_4,),
-                    answer=ExpectedAnswer(10, "4 walls x 5 m x 2.5 m x 2 coats = 100 m², "
-                                              "at 10 m² a can")),
-)  # fmt: skip
+    TurnExpectation(
+        "I need to work out how many cans of paint to buy for my bedroom.",
+        ("new_task",),
+        "a new task",
+    ),
+    TurnExpectation(
+        "The room has four walls, each 4 m wide and 2.5 m high.",
+        ("new_information",),
+        "new information (the walls' number and size)",
+        needed=(FOUR_WALLS, WIDTH_4, HEIGHT),
+    ),
+    TurnExpectation(
+        "One can of paint covers 10 square metres.",
+        ("new_information",),
+        "new information (what a can covers)",
+        needed=(FOUR_WALLS, WIDTH_4, HEIGHT, COVERAGE),
+    ),
+    TurnExpectation(
+        "Oh wait, the walls are 5 m wide, not 4.",
+        ("correction",),
+        "a correction: the walls are 5 m wide, not 4 m, so 5 m must replace the 4 m requirement",
+        needed=(FOUR_WALLS, WIDTH_5, HEIGHT, COVERAGE),
+        stale=(WIDTH_4,),
+    ),
+    TurnExpectation(
+        "And I want two coats.",
+        ("new_information",),
+        "new information (the number of coats)",
+        needed=(FOUR_WALLS, WIDTH_5, HEIGHT, COVERAGE, TWO_COATS),
+        stale=(WIDTH_4,),
+        answer=ExpectedAnswer(10, "4 walls x 5 m x 2.5 m x 2 coats = 100 m², at 10 m² a can"),
+    ),
+)
 """The demo, turn by turn, with what each turn must be read as."""
 
 DEMO_SHARDS: tuple[str, ...] = tuple(turn.shard for turn in DEMO_SCRIPT)
@@ -253,9 +267,19 @@ class TurnVerdict:
 
 
 # "one" is left out: "one can covers 10 m²" and "only one can left" are rarely the count asked.
-_COUNT_WORDS = {"two": "2", "three": "3", "four": "4", "five": "5", "six": "6",
-                "seven": "7", "eight": "8", "nine": "9", "ten": "10", "eleven": "11",
-                "twelve": "12"}  # fmt: skip
+_COUNT_WORDS = {
+    "two": "2",
+    "three": "3",
+    "four": "4",
+    "five": "5",
+    "six": "6",
+    "seven": "7",
+    "eight": "8",
+    "nine": "9",
+    "ten": "10",
+    "eleven": "11",
+    "twelve": "12",
+}
 _CANS = re.compile(
     rf"(?<![\d.,])(\d+(?:\.\d+)?|\b(?:{'|'.join(_COUNT_WORDS)})\b)\s+"
     # up to two words between the number and "can" ("10 paint cans", "10 full cans"),
@@ -313,9 +337,12 @@ def origin(label: str, earlier: Sequence[TurnVerdict]) -> int | None:
 
 
 def reading_problems(
-    expected: TurnExpectation, result: TurnResult, models: DemoModels,
-    stale: Sequence[str], missing: Sequence[str],
-) -> list[str]:  # fmt: skip
+    expected: TurnExpectation,
+    result: TurnResult,
+    models: DemoModels,
+    stale: Sequence[str],
+    missing: Sequence[str],
+) -> list[str]:
     """What this turn's reading got wrong, as plain sentences (none: it was right).
 
     The kind is checked with the substance, because a wrong kind matters by
@@ -334,12 +361,16 @@ def reading_problems(
     if missing:
         problems.append(f"{_upper_first(where)} lacks {_quoted(missing)}, which the user gave.")
     if expected.answer and result.kind != "answer":
-        problems.append(f"{who} asked a question on the last turn, though the task was "
-                        "fully given by then, so there is no answer to check.")  # fmt: skip
+        problems.append(
+            f"{who} asked a question on the last turn, though the task was "
+            "fully given by then, so there is no answer to check."
+        )
     if problems and result.usage and result.usage["fallback"]:
         # The reading was the Mediator's fallback, not the model's: say why.
-        problems.append(f"(The model's reading could not be used: {result.usage['fallback']}; "
-                        "the Mediator kept the message verbatim instead.)")  # fmt: skip
+        problems.append(
+            f"(The model's reading could not be used: {result.usage['fallback']}; "
+            "the Mediator kept the message verbatim instead.)"
+        )
     return problems
 
 
@@ -393,22 +424,29 @@ def answer_problems(
     if str(right) in answered:
         return [], answered
     said = f"says {listing(answered)} cans" if answered else "gives no number of cans"
-    lines = [f"The Assistant's answer ({models.assistant_who}) {said}; the right answer is "
-             f"{right} cans ({expected.answer.working})."]  # fmt: skip
+    lines = [
+        f"The Assistant's answer ({models.assistant_who}) {said}; the right answer is "
+        f"{right} cans ({expected.answer.working})."
+    ]
     if not instruction_ok:
         lines.append("The instruction it was given was already wrong (above).")
     elif models.assistant_embedded:
-        lines.append("The instruction was right, so this is the Assistant's own arithmetic: "
-                     "a 135M model cannot do it reliably.")  # fmt: skip
+        lines.append(
+            "The instruction was right, so this is the Assistant's own arithmetic: "
+            "a 135M model cannot do it reliably."
+        )
     else:
         lines.append(f"The instruction was right, so this is {models.assistant_who}'s mistake.")
     return lines, answered
 
 
 def judge_turn(
-    number: int, expected: TurnExpectation, result: TurnResult, models: DemoModels,
+    number: int,
+    expected: TurnExpectation,
+    result: TurnResult,
+    models: DemoModels,
     earlier: Sequence[TurnVerdict] = (),
-) -> TurnVerdict:  # fmt: skip
+) -> TurnVerdict:
     """Compare turn ``number``'s result with what the script says it means.
 
     ``earlier``: the verdicts of the turns before, so a value left wrong by an
@@ -417,11 +455,16 @@ def judge_turn(
     text, _ = carried_text(result)
     stale = tuple(f.label for f in expected.stale if f.found_in(text))
     missing = tuple(f.label for f in expected.needed if not f.found_in(text))
-    inherited = {label: turn for label in (*stale, *missing)
-                 if (turn := origin(label, earlier)) is not None}  # fmt: skip
-    own = reading_problems(expected, result, models,
-                           [s for s in stale if s not in inherited],
-                           [m for m in missing if m not in inherited])  # fmt: skip
+    inherited = {
+        label: turn for label in (*stale, *missing) if (turn := origin(label, earlier)) is not None
+    }
+    own = reading_problems(
+        expected,
+        result,
+        models,
+        [s for s in stale if s not in inherited],
+        [m for m in missing if m not in inherited],
+    )
     carried = carried_problems(result, inherited, stale, bool(own))
     answer, answered = answer_problems(
         expected, result, models, instruction_ok=not (own or carried)
@@ -430,9 +473,16 @@ def judge_turn(
         lines: tuple[str, ...] = (as_expected(expected, result),)
     else:
         lines = (*own, *([blame_reading(expected, models)] if own else []), *carried, *answer)
-    return TurnVerdict(number, lines, misread=bool(own), carried=bool(carried),
-                       wrong_answer=bool(answer), stale=stale, missing=missing,
-                       answered=answered)  # fmt: skip
+    return TurnVerdict(
+        number,
+        lines,
+        misread=bool(own),
+        carried=bool(carried),
+        wrong_answer=bool(answer),
+        stale=stale,
+        missing=missing,
+        answered=answered,
+    )
 
 
 def as_expected(expected: TurnExpectation, result: TurnResult) -> str:
@@ -450,9 +500,11 @@ def as_expected(expected: TurnExpectation, result: TurnResult) -> str:
 
 
 def summary_lines(
-    verdicts: Sequence[TurnVerdict], models: DemoModels, program: str,
+    verdicts: Sequence[TurnVerdict],
+    models: DemoModels,
+    program: str,
     script: Sequence[TurnExpectation] = DEMO_SCRIPT,
-) -> list[str]:  # fmt: skip
+) -> list[str]:
     """The closing lines: how many turns went as the script expects, and whose fault the rest was.
 
     On the embedded model they end with the one command that runs the same demo
@@ -461,8 +513,10 @@ def summary_lines(
     misread = [str(v.number) for v in verdicts if v.misread]
     carried = [str(v.number) for v in verdicts if v.carried and not v.misread]
     wrong = [v for v in verdicts if v.wrong_answer]
-    line = (f"Checked against the script: {sum(v.ok for v in verdicts)} of {len(verdicts)} "
-            "turns as expected")  # fmt: skip
+    line = (
+        f"Checked against the script: {sum(v.ok for v in verdicts)} of {len(verdicts)} "
+        "turns as expected"
+    )
     if misread:
         line += f"; turn {', '.join(misread)} misread by {models.mediator_who}"
     if carried:
@@ -474,12 +528,16 @@ def summary_lines(
     lines = [line + "."]
     went_wrong = bool(misread or carried or wrong)
     if not went_wrong:
-        lines.append("Every turn was read as the script expects"
-                     + (" and the final answer is right." if final else "."))  # fmt: skip
+        lines.append(
+            "Every turn was read as the script expects"
+            + (" and the final answer is right." if final else ".")
+        )
     if models.any_embedded:
         why = ": what went wrong above is its limit, not the design's." if went_wrong else "."
-        lines.append(f"The embedded 135M model shows the plumbing, not the quality{why} "
-                     "To run the same demo on a capable endpoint:")  # fmt: skip
+        lines.append(
+            f"The embedded 135M model shows the plumbing, not the quality{why} "
+            "To run the same demo on a capable endpoint:"
+        )
         lines.append(endpoint_command(program))
     return lines
 
@@ -487,8 +545,10 @@ def summary_lines(
 def models_line(models: DemoModels) -> str:
     """Which model each of the two calls runs on, for the introduction."""
     if models.mediator_embedded and models.assistant_embedded:
-        return ("Both calls run on the embedded 135M model (SmolLM2-135M-Instruct, llama.cpp "
-                "on this machine's CPU).")  # fmt: skip
+        return (
+            "Both calls run on the embedded 135M model (SmolLM2-135M-Instruct, llama.cpp "
+            "on this machine's CPU)."
+        )
     mediator = EMBEDDED if models.mediator_embedded else _name(models.mediator)
     assistant = EMBEDDED if models.assistant_embedded else _name(models.assistant)
     return f"The Mediator runs on {mediator}, the Assistant on {assistant}."
@@ -500,8 +560,11 @@ def intro_lines(models: DemoModels, script: Sequence[TurnExpectation] = DEMO_SCR
     final = script[-1].answer
     lines = [
         f"A scripted {len(script)}-turn conversation gives a task one piece at a time"
-        + (f", with a correction at turn {correction} "
-           f"(\"{script[correction - 1].shard}\")." if correction else "."),
+        + (
+            f', with a correction at turn {correction} ("{script[correction - 1].shard}").'
+            if correction
+            else "."
+        ),
         "Each turn makes two model calls: the Mediator's reading (the intent, the feedback "
         "kind, the change to the requirement ledger), from which it writes one explicit "
         "instruction, and the Assistant's answer to that instruction. A turn that ends in "
@@ -510,10 +573,12 @@ def intro_lines(models: DemoModels, script: Sequence[TurnExpectation] = DEMO_SCR
         "with what the script knows the turn means"
         + (f"; the right final answer is {final.cans} cans." if final else "."),
         models_line(models),
-    ]  # fmt: skip
+    ]
     if models.any_embedded:
-        lines.append("A 135M model runs anywhere but often misreads; each misreading is "
-                     "called out as it happens.")  # fmt: skip
+        lines.append(
+            "A 135M model runs anywhere but often misreads; each misreading is "
+            "called out as it happens."
+        )
     return lines
 
 
@@ -542,9 +607,15 @@ def print_verdict(console: Console, verdict: TurnVerdict) -> None:
     if verdict.ok:
         console.print(Text.assemble(("check: ", "bold green"), (verdict.lines[0], "green")))
         return
-    title = ", ".join(name for name, flag in (
-        ("misread", verdict.misread), ("left wrong by an earlier misreading", verdict.carried),
-        ("wrong answer", verdict.wrong_answer)) if flag)  # fmt: skip
+    title = ", ".join(
+        name
+        for name, flag in (
+            ("misread", verdict.misread),
+            ("left wrong by an earlier misreading", verdict.carried),
+            ("wrong answer", verdict.wrong_answer),
+        )
+        if flag
+    )
     body = Text("\n".join(verdict.lines))
     console.print(Panel(body, title=f"check: {title}", title_align="left", border_style="red"))
 
@@ -559,8 +630,14 @@ async def present_demo(
     script: tuple[TurnExpectation, ...] = DEMO_SCRIPT,
 ) -> list[TurnVerdict]:
     """Say what the demo shows, play it with a check after each turn, then sum it up."""
-    console.print(Panel(Text("\n".join(intro_lines(models, script))), title="mediator demo",
-                        title_align="left", border_style="blue"))  # fmt: skip
+    console.print(
+        Panel(
+            Text("\n".join(intro_lines(models, script))),
+            title="mediator demo",
+            title_align="left",
+            border_style="blue",
+        )
+    )
     verdicts: list[TurnVerdict] = []
 
     def show(number: int, shard: str, result: TurnResult) -> None:
@@ -575,9 +652,12 @@ async def present_demo(
     results = await play_demo(session, thread_id, show, tuple(t.shard for t in script))
     calls = [c for r in results if r.usage for c in r.usage["calls"]]
     console.rule("done")
-    console.print(f"{len(results)} turns, {len(calls)} model calls "
-                  f"({len(calls) / len(results):.1f} per turn), thread {thread_id}",
-                  markup=False, highlight=False)  # fmt: skip
+    console.print(
+        f"{len(results)} turns, {len(calls)} model calls "
+        f"({len(calls) / len(results):.1f} per turn), thread {thread_id}",
+        markup=False,
+        highlight=False,
+    )
     summary = summary_lines(verdicts, models, program)
     style = "bold green" if all(v.ok for v in verdicts) else "bold red"
     console.print(Text(summary[0], style=style))
@@ -605,8 +685,9 @@ async def run(args: argparse.Namespace, console: Console) -> int:
     async with open_persistence(args.db) as persistence:
         graph = build_mediator_graph(checkpointer=persistence.checkpointer, store=persistence.store)
         session = MediatorSession(graph, context)
-        await present_demo(console, session, thread_id, describe_models(context),
-                           program=invoked_as())  # fmt: skip
+        await present_demo(
+            console, session, thread_id, describe_models(context), program=invoked_as()
+        )
     return 0
 
 

@@ -46,11 +46,18 @@ def add_refine_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--user", required=True, help="whose guidelines to refine")
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--runs", type=Path, help="JSON Lines of scored runs")
-    source.add_argument("--from-threads", action="store_true",
-                        help="learn from the corrections in the user's threads (--db)")  # fmt: skip
+    source.add_argument(
+        "--from-threads",
+        action="store_true",
+        help="learn from the corrections in the user's threads (--db)",
+    )
     parser.add_argument("--db", help=db_help())
-    parser.add_argument("--success-threshold", type=float, default=1.0,
-                        help="score at or above which a run counts as successful")  # fmt: skip
+    parser.add_argument(
+        "--success-threshold",
+        type=float,
+        default=1.0,
+        help="score at or above which a run counts as successful",
+    )
 
 
 def add_guidelines_arguments(parser: argparse.ArgumentParser) -> None:
@@ -59,8 +66,13 @@ def add_guidelines_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--user", required=True)
     parser.add_argument("--db", help=db_help())
     parser.add_argument("--to", type=int, help="version to restore (default: the previous)")
-    parser.add_argument("--id", action="append", dest="ids", metavar="ID",
-                        help="retire: the rule to take out (repeatable)")  # fmt: skip
+    parser.add_argument(
+        "--id",
+        action="append",
+        dest="ids",
+        metavar="ID",
+        help="retire: the rule to take out (repeatable)",
+    )
     parser.add_argument("--reason", help="retire: why, kept in the new version")
 
 
@@ -82,9 +94,11 @@ async def load_trajectories(
     loaded = []
     for run in runs:
         if "thread_id" in run:
-            loaded.append(await trajectory_from_thread(
-                graph, run["thread_id"], task_id=run["task_id"], score=float(run["score"])
-            ))  # fmt: skip
+            loaded.append(
+                await trajectory_from_thread(
+                    graph, run["thread_id"], task_id=run["task_id"], score=float(run["score"])
+                )
+            )
         else:
             loaded.append(Trajectory.model_validate(run))
     return loaded
@@ -108,24 +122,29 @@ async def refine_report(args: argparse.Namespace, console: Console) -> RefineRep
         if runs is None:
             with console.status(f"Refining guidelines from the threads of {args.user}..."):
                 return await refine_from_threads(
-                    args.user, checkpointer=persistence.checkpointer, store=persistence.store,
+                    args.user,
+                    checkpointer=persistence.checkpointer,
+                    store=persistence.store,
                     context=RefinerContext(),
-                )  # fmt: skip
+                )
         trajectories = await load_trajectories(runs, persistence)
         with console.status("Refining guidelines..."):
             return await refine_from_runs(
-                trajectories, args.user, store=persistence.store,
+                trajectories,
+                args.user,
+                store=persistence.store,
                 context=RefinerContext(),
                 success_threshold=args.success_threshold,
-            )  # fmt: skip
+            )
 
 
 async def run_refine(args: argparse.Namespace, console: Console) -> int:
     """Pair the runs (or mine the threads), run the Refiner, print the new set."""
     report = await refine_report(args, console)
     if args.from_threads and not report.pairs:
-        console.print(Text(f"no corrections in the threads of {args.user}: nothing to learn",
-                           style="yellow"))  # fmt: skip
+        console.print(
+            Text(f"no corrections in the threads of {args.user}: nothing to learn", style="yellow")
+        )
     console.print(f"pairs: {', '.join(report.pairs) or 'none'}", markup=False)
     if report.unpaired_failures:
         unpaired = ", ".join(report.unpaired_failures)

@@ -78,19 +78,15 @@ def _verbatim(label: str, turn: int, text: str) -> list[str]:
 def build_instruction(intent: Intent, requirements: list[Requirement]) -> str:
     """The explicit instruction: goal, requirements, standing ones, verbatim texts, open details.
 
-    Material (blocks of the user's messages the Mediator passed on) and the
-    Assistant's earlier answers the user referred to are given whole, between
-    markers that name them and their turn, never summarised. What the user
-    said for the whole conversation has its own part, so it reads as holding
-    for every task. The details the Mediator found missing but did not ask
-    for (budget spent, a policy that does not ask, a question the user passed
-    over) are listed last: a blocking one as needed and not to be invented,
-    an assumable one as something to state an assumption for.
+    Material is the blocks of the user's messages the Mediator passed on;
+    answers are the Assistant's earlier answers the user referred to.
     """
     lines = [f"Task: {intent['goal'].strip()}"]
     by_kind: dict[str, list[Requirement]] = {"requirement": [], "material": [], "answer": []}
     standing = [r for r in requirements if r.get("scope") == "thread"]
     for r in requirements:
+        # What the user said for the whole conversation gets its own part, so it reads as
+        # holding for every task; standing material is still material.
         if r not in standing or r.get("kind", "requirement") != "requirement":
             by_kind[r.get("kind", "requirement")].append(r)
     if by_kind["requirement"]:
@@ -99,6 +95,8 @@ def build_instruction(intent: Intent, requirements: list[Requirement]) -> str:
     if standing_texts := [r for r in standing if r.get("kind", "requirement") == "requirement"]:
         lines.append(STANDING_HEADER)
         lines.extend(f"- {r['text'].strip()}" for r in standing_texts)
+    # Material and answers go whole, between markers naming them and their turn: a summary
+    # would lose exactly what the user pasted or pointed at.
     if by_kind["material"]:
         lines.append(MATERIAL_HEADER)
         for r in by_kind["material"]:
@@ -108,6 +106,8 @@ def build_instruction(intent: Intent, requirements: list[Requirement]) -> str:
         for r in by_kind["answer"]:
             turn = r.get("answer_turn", r["turn"])
             lines.extend(_verbatim(f"A{turn}", turn, r["text"]))
+    # Last, what the Mediator found missing but did not ask for (budget spent, a policy that
+    # does not ask, a question passed over): the Assistant must not fill it in silently.
     lines.extend(_open_details(intent))
     lines.append("Give your complete answer to the task as now specified.")
     return "\n".join(lines)
@@ -117,10 +117,12 @@ def _open_details(intent: Intent) -> list[str]:
     """The instruction's last parts: details needed and not given, then assumable ones."""
     needed = list(dict.fromkeys(m.strip() for m in intent.get("missing_information", [])))
     needed = [m for m in needed if m]
+    # A detail listed as both is needed: inventing a value is the worse mistake.
     assumable = [
-        a for a in dict.fromkeys(a.strip() for a in intent.get("assumable_details", []))
+        a
+        for a in dict.fromkeys(a.strip() for a in intent.get("assumable_details", []))
         if a and a not in needed
-    ]  # fmt: skip
+    ]
     lines = [NEEDED_HEADER, *(f"- {m}" for m in needed)] if needed else []
     return lines + ([ASSUMABLE_HEADER, *(f"- {a}" for a in assumable)] if assumable else [])
 
@@ -130,6 +132,7 @@ def assistant_messages(
 ) -> list[BaseMessage]:
     """What the Assistant sees: the instruction, after the history when so configured."""
     message = HumanMessage(instruction)
+    # The instruction restates everything in force, so it can stand alone.
     if assistant_input == "instruction":
         return [message]
     earlier: list[AnyMessage] = list(history)

@@ -84,36 +84,31 @@ def apply_reading(
     """Apply one turn's reading to the ledger of ``task``; return the new ledger and its delta.
 
     ``task`` is the current task *after* the turn (the caller opens a new one
-    on ``new_task``, or goes back to an earlier one). A new task that builds
-    on an earlier one (``builds_on``) first carries over that task's
-    requirements in force. Changes are applied whatever the feedback label (a
-    model that names a change under "new_information" still means it;
-    :func:`settle_reading` notes the disagreement), and only against
-    requirements in force (a carried-over one may be named by its old id): an
-    id the model invents is recorded as ignored rather than guessed at. A
-    confirmation or a continuation adds nothing.
-
-    ``message`` is the turn's user message: each requirement keeps the
-    sentence of it that it was read from (``source``), and the blocks the
-    reading names as material enter the ledger verbatim (``kind="material"``),
-    as do the earlier ``answers`` it names (``kind="answer"``). What the
-    reading says for the whole thread (``standing``) is in force in every task.
+    on ``new_task``, or goes back to an earlier one). ``message`` is the turn's
+    user message: each requirement keeps the sentence of it that it was read
+    from (``source``); the blocks the reading names as material enter verbatim
+    (``kind="material"``), as do the earlier ``answers`` it names (``kind="answer"``).
     """
     new_ledger: list[Requirement] = [dict(r) for r in ledger]  # type: ignore[misc]
     delta = LedgerDelta(
         feedback=reading.feedback, added=[], superseded=[], retracted=[], ignored=[]
     )
     entry = _Entry(new_ledger, delta, turn=turn, task=task, message=message)
+    # A task built on an earlier one starts from that task's requirements in force.
     if builds_on is not None and reading.feedback == "new_task":
         _carry_over(entry, builds_on)
+    # Changes apply whatever the feedback label: a model that names a change under
+    # "new_information" still means it (settle_reading notes the disagreement).
     _apply_changes(entry, reading.changes)
+    # A confirmation or a continuation says the ledger is right as it stands: nothing to add.
     if reading.feedback in UNCHANGING:
         return new_ledger, delta
     for text in reading.standing:
-        entry.add(text, scope="thread")
+        entry.add(text, scope="thread")  # said for the whole thread: in force in every task
     for text in reading.new_requirements:
         entry.add(text)
     _add_answers(entry, reading.answers, answers)
+    # Material is the message's own blocks, named by label: the model never re-types it.
     wanted = set(reading.material)
     for block in message_blocks(message) if wanted else []:
         if block.label in wanted:
@@ -148,12 +143,14 @@ class _Entry:
         """
         if kind == "requirement":
             text = text.strip()
+        # Said again, a requirement in force is not a new one.
         if not text.strip() or in_force(self.ledger, self.task, text):
             return None
         req_id = f"R{len(self.ledger) + 1}"
         added = Requirement(id=req_id, text=text, turn=self.turn, task=self.task, status="active")
         if kind != "requirement":
             added["kind"] = kind
+        # A copy carries the source it was read from; this turn's message did not give it.
         elif self.message.strip() and "copied_from" not in extra:
             added["source"] = source_of(text, self.message)
         if scope == "thread":
@@ -196,17 +193,25 @@ def _apply_changes(entry: _Entry, changes: Sequence[RequirementChange]) -> None:
     # A requirement carried over from an earlier task may be named by the id it had there;
     # going back to a task from one built on it, its requirement by the copy's id.
     aliases = {r.get("copied_from", ""): r for r in in_force_now}
-    copies = {r["id"]: by_id[r["copied_from"]] for r in entry.ledger
-              if r["status"] == "active" and r.get("copied_from") in by_id}  # fmt: skip
+    copies = {
+        r["id"]: by_id[r["copied_from"]]
+        for r in entry.ledger
+        if r["status"] == "active" and r.get("copied_from") in by_id
+    }
     by_id |= {old: r for old, r in (aliases | copies).items() if old and old not in by_id}
     for change in changes:
         target = by_id.pop(change.requirement_id.strip(), None)
+        # Only what is in force can change: an id the model invents is recorded, not guessed at.
         if target is None:
             entry.delta["ignored"].append(change.requirement_id)
             continue
+        # Each requirement changes once, whichever of its ids (own, old or copy) a second
+        # change names.
         by_id = {k: v for k, v in by_id.items() if v is not target}
+        # A supersede with no replacement leaves nothing in its place: it withdraws.
         if change.action in ("supersede", "refine") and change.replacement.strip():
             target["status"] = "superseded"
+            # A corrected standing fact still holds for the whole thread.
             scope: RequirementScope = "thread" if is_standing(target) else "task"
             target["superseded_by"] = entry.add(change.replacement, after=target, scope=scope)
             entry.delta["superseded"].append(target["id"])
@@ -256,11 +261,16 @@ def record_reading(state: MediatorState) -> dict[str, Any]:
     )
     task = state["task_number"]
     record = next((t for t in state.get("tasks", []) if t["number"] == task), None)
+    # Carry over only on the turn that opened the task; its later turns hold the copies already.
     ledger, delta = apply_reading(
-        state.get("ledger", []), reading, turn=state["turn"], task=task,
-        message=pending_user_text(state.get("messages", [])), answers=state.get("answers", []),
+        state.get("ledger", []),
+        reading,
+        turn=state["turn"],
+        task=task,
+        message=pending_user_text(state.get("messages", [])),
+        answers=state.get("answers", []),
         builds_on=record["builds_on"] if record and record["turn"] == state["turn"] else None,
-    )  # fmt: skip
+    )
     return {"ledger": ledger, "ledger_delta": delta}
 
 
@@ -307,6 +317,7 @@ def refreshed_goal(
             continue
         old_terms = {t.lower() for t in _terms(old["text"])}
         added = [t for t in _terms(new["text"]) if t.lower() not in old_terms] if new else []
+        # Only a one-for-one swap says which new term the goal's stale one became.
         if new and len(removed) == 1 and len(added) == 1:
             goal = _whole_term(removed[0]).sub(added[0], goal)
             notes.append(f"goal rewritten: {removed[0]!r} -> {added[0]!r} ({old_id} superseded)")

@@ -55,6 +55,7 @@ def _paragraphs(message: str) -> list[str]:
     for line in message.splitlines():
         if _FENCED_CODE.match(line.strip()):
             in_code = not in_code
+        # A blank line inside a fence is the code's own: the block reaches the Assistant whole.
         if not line.strip() and not in_code:
             if current:
                 parts.append("\n".join(current))
@@ -69,6 +70,7 @@ def _paragraphs(message: str) -> list[str]:
 def message_blocks(message: str) -> list[Block]:
     """``message`` cut into labelled blocks (at most :data:`MAX_BLOCKS`)."""
     parts = _paragraphs(message)
+    # The prompt's list stays bounded; the tail joins the last block rather than being lost.
     if len(parts) > MAX_BLOCKS:
         parts = [*parts[: MAX_BLOCKS - 1], "\n\n".join(parts[MAX_BLOCKS - 1 :])]
     return [Block(f"B{i}", text) for i, text in enumerate(parts, 1)]
@@ -76,6 +78,7 @@ def message_blocks(message: str) -> list[Block]:
 
 def needs_block_list(blocks: list[Block]) -> bool:
     """Whether the Mediator is shown the blocks at all: only when one could be material."""
+    # Several short paragraphs that add up to a long text may be one pasted document.
     return any(b.evident for b in blocks) or (
         len(blocks) > 1 and sum(len(b.text) for b in blocks) >= MATERIAL_MIN_CHARS
     )

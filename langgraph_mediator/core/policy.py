@@ -75,6 +75,7 @@ def question_for(reading: MediatorReading, asked: Sequence[AskedQuestion] = ()) 
         text = f"Before I start: could you tell me {detail.strip().rstrip('?.')}?"
         candidates.append(Question(text, [detail]))
     if not reading.missing_information:
+        # Only ``always`` gets here with nothing missing: it asks an open question, not none.
         goal = reading.goal.strip().rstrip(".")
         text = f"Before I start on this ({goal}), is there anything else I should know?"
         candidates.append(Question(text, []))
@@ -94,13 +95,17 @@ def wants_clarification(
     """Whether this turn should end with a question (pure: policy, reading, budget, history).
 
     ``asked`` counts the task's questions so far; ``questions`` are the task's
-    questions themselves, so a turn whose every candidate question was asked
-    before does not ask.
+    questions themselves.
     """
+    # Past the task's budget, asking more fails the user too (the module's note): what is still
+    # missing goes to the instruction's "Not given yet" part instead.
     if context.clarification_policy == "never" or asked >= context.max_questions_per_task:
         return False
+    # A confirmation or a continuation adds nothing to ask about; a question would stall it.
     if reading.feedback in UNCHANGING:
         return False
+    # With nothing blocking, the Assistant can go ahead (stating its assumptions).
     if context.clarification_policy == "when_missing" and not reading.missing_information:
         return False
+    # Every candidate asked before: the user answered it or passed over it, so not again.
     return question_for(reading, questions) is not None

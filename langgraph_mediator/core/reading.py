@@ -129,36 +129,43 @@ def fallback_reading(state: MediatorState, message: str) -> MediatorReading:
     """Pass the message through: a new task's goal, or a requirement of the current one.
 
     Evident material (code, tables, long blocks) goes to the material channel
-    and the rest is kept verbatim as one requirement. A message that only
-    acknowledges ("yes", "ok") carries nothing of its own: it is kept as the
-    reply to the question it answers (the Mediator's open question, or the one
-    the Assistant's last answer ended on), and with no question open it is a
-    confirmation. Built with ``model_construct`` so an oversized message is
-    kept whole rather than cut to the bounds.
+    and the rest is kept verbatim as one requirement. Built with
+    ``model_construct`` so an oversized message is kept whole rather than cut
+    to the bounds.
     """
     blocks = message_blocks(message)
     material = [b.label for b in blocks if b.evident]
     words = "\n\n".join(b.text for b in blocks if not b.evident)
     intent = state.get("intent")
+    # The first message opens the thread's first task: its words are the goal.
     if not intent:
         return MediatorReading.model_construct(
-            task_type="general", goal=words or "Work with the material the user gave.",
-            feedback="new_task", material=material,
-        )  # fmt: skip
+            task_type="general",
+            goal=words or "Work with the material the user gave.",
+            feedback="new_task",
+            material=material,
+        )
+    # A bare "yes" carries nothing of its own: it is kept as the reply to the question it
+    # answers (the Mediator's, or the one the Assistant's last answer ended on) ...
     if is_acknowledgement(words) and not material:
         question = open_question(state)
+        # ... and with no question open it is a confirmation.
         if question is None:
             return MediatorReading.model_construct(task_type="", goal="", feedback="confirmation")
         words = f'To the question "{question}" the user replied: {words.strip()}'
     return MediatorReading.model_construct(
-        task_type="", goal="", feedback="new_information",
-        new_requirements=[words] if words else [], material=material,
-    )  # fmt: skip
+        task_type="",
+        goal="",
+        feedback="new_information",
+        new_requirements=[words] if words else [],
+        material=material,
+    )
 
 
 def open_question(state: MediatorState) -> str | None:
     """The question the new message may answer: the Mediator's, else the last answer's own."""
     pending = state.get("pending_question")
+    # A question the Mediator asked was the last thing the user read.
     if pending:
         return pending
     last = sentences(state.get("last_answer", "")[-QUESTION_CHARS:])
@@ -170,16 +177,7 @@ def settle_reading(
 ) -> tuple[MediatorReading, list[str]]:
     """Hold the reading to the invariants a weak model may break; say which were applied.
 
-    The first message always starts a task; with ``single_task`` a later one
-    never does (nor goes back to another); a task or answer label that names
-    nothing is dropped; a task type or goal left empty is the current one;
-    evident material is always passed on verbatim; a message that only
-    acknowledges ("ok") is never a requirement; and a turn that is not a
-    confirmation or a continuation never loses the user's words: a fact of the
-    message that nothing in force or in the reading carries is kept in the
-    sentence that gave it, and a reading that carries nothing (no requirement,
-    change, material or answer, nor the goal of a task it starts) keeps the
-    message itself.
+    Each safeguard is in the helper that applies it, its rule in a comment there.
     """
     notes: list[str] = []
     reading = _without_acknowledgements(reading, state, message, notes)
@@ -188,6 +186,7 @@ def settle_reading(
     move = move_task(state, reading, state.get("turn", 0) + 1)
     reading = _with_unchanged_goal(reading, state, move)
     blocks = message_blocks(message)
+    # Evident material goes on verbatim even unnamed: no requirement could hold it.
     material, added = evident_material(blocks, reading.material)
     if added:
         notes.append(f"passed on {', '.join(added)} verbatim as material (code, table or long)")
@@ -195,6 +194,7 @@ def settle_reading(
     if labels != reading.material:
         reading = reading.model_copy(update={"material": labels})
     words = "\n\n".join(b.text for b in blocks if b not in material)
+    # A turn that adds never loses the user's words; "go on" has none to keep.
     if reading.feedback not in UNCHANGING:
         reading = _keep_user_words(reading, state, move, words, notes)
     return reading, notes
@@ -214,6 +214,7 @@ def _without_acknowledgements(
     says = answers_question or any(
         (reading.changes, reading.standing, reading.answers, reading.earlier_task)
     )
+    # Saying nothing more, an "ok" can neither add a requirement nor open a task.
     if acknowledges and reading.feedback not in UNCHANGING and not says:
         notes.append(f"the message only acknowledges: a confirmation, not {reading.feedback}")
         reading = reading.model_copy(update={"feedback": "confirmation", "new_requirements": []})
@@ -224,12 +225,15 @@ def _settle_feedback(
     reading: MediatorReading, state: MediatorState, context: MediatorContext, notes: list[str]
 ) -> MediatorReading:
     has_task = bool(state.get("intent"))
+    # The first message always starts a task: there is nothing yet to add to or go back to.
     if not has_task and (reading.feedback != "new_task" or reading.earlier_task):
         if reading.feedback != "new_task":
             notes.append("first message of the thread: read as a new task")
         reading = reading.model_copy(
             update={"feedback": "new_task", "changes": [], "earlier_task": ""}
         )
+    # ``single_task`` threads are one task by configuration: a later message never starts
+    # another, nor goes back to one.
     elif (
         has_task
         and context.single_task
@@ -238,6 +242,7 @@ def _settle_feedback(
         feedback = "new_information" if reading.feedback == "new_task" else reading.feedback
         reading = reading.model_copy(update={"feedback": feedback, "earlier_task": ""})
         notes.append("single_task: a new or earlier task mid-thread kept as this task")
+    # apply_reading applies changes under any label; the disagreement is worth a note.
     if reading.changes and reading.feedback != "correction":
         notes.append(f"the reading named changes under {reading.feedback!r}: applied them")
     return reading
@@ -247,6 +252,8 @@ def _known_labels(
     reading: MediatorReading, state: MediatorState, notes: list[str]
 ) -> MediatorReading:
     """Drop a task label or answer labels that name nothing the thread has."""
+    # A guess at what a bad label meant could move the thread to the wrong task, or hand
+    # the Assistant the wrong answer.
     update: dict[str, Any] = {}
     label = reading.earlier_task.strip()
     new_task = reading.feedback == "new_task"
@@ -272,6 +279,7 @@ def _with_unchanged_goal(
     Unchanged means the task's the message is about: the current one, or the
     earlier one it goes back to.
     """
+    # A new task has no goal to keep: an empty one is filled from the message later.
     if not state.get("intent") or reading.feedback == "new_task":
         return reading
     intent = move.previous_intent
@@ -297,9 +305,13 @@ def _carriers(
     answers = state.get("answers", [])
     named = [a["text"] for label in reading.answers if (a := answer_at(answers, label))]
     return [
-        reading.goal, *reading.new_requirements, *reading.standing,
-        *(c.replacement for c in reading.changes), *(r["text"] for r in in_force), *named,
-    ]  # fmt: skip
+        reading.goal,
+        *reading.new_requirements,
+        *reading.standing,
+        *(c.replacement for c in reading.changes),
+        *(r["text"] for r in in_force),
+        *named,
+    ]
 
 
 def _keep_user_words(
@@ -311,15 +323,22 @@ def _keep_user_words(
     in_force = _in_force_after(state, move)
     starts_task = not state.get("intent") or reading.feedback == "new_task"
     carried = (
-        reading.new_requirements or reading.standing or reading.changes or reading.material
+        reading.new_requirements
+        or reading.standing
+        or reading.changes
+        or reading.material
         or reading.answers
-    )  # fmt: skip
+    )
+    # A reading that carries nothing (no requirement, change, material or answer, nor the
+    # goal of a task it starts) keeps the message itself ...
     if not (carried or (starts_task and reading.goal.strip())):
         key = comparison_key(words)
+        # ... unless it repeats what is in force: kept again, it would be a duplicate.
         if any(comparison_key(r["text"]) == key for r in in_force):
             return reading
         notes.append("the reading carried no requirement: kept the message verbatim")
         return reading.model_copy(update={"new_requirements": [words]})
+    # A fact nothing carries is kept in the sentence that gave it, in the user's words.
     dropped = dropped_facts(words, _carriers(reading, state, in_force))
     kept = list(dict.fromkeys(sentence for _fact, sentence in dropped))
     if not kept:

@@ -101,9 +101,12 @@ def clarification_update(state: MediatorState) -> dict[str, Any]:
     if chosen is None:
         raise ValueError("clarification_update needs a question the task has not asked yet")
     asked = AskedQuestion(
-        turn=state["turn"], task=state.get("task_number", 0), question=chosen.text,
-        details=chosen.details, reply=None,
-    )  # fmt: skip
+        turn=state["turn"],
+        task=state.get("task_number", 0),
+        question=chosen.text,
+        details=chosen.details,
+        reply=None,
+    )
     return {
         **ledger_update(state),
         "messages": [AIMessage(chosen.text, name="mediator")],

@@ -62,24 +62,27 @@ class TaskMove:
 
 
 def move_task(state: MediatorState, reading: MediatorReading, turn: int) -> TaskMove:
-    """Where the reading takes the thread: the same task, a new one, or back to an earlier one.
-
-    The task left keeps its intent in its record, so going back to it finds
-    its goal and open details as they were.
-    """
+    """Where the reading takes the thread: the same task, a new one, or back to an earlier one."""
     tasks, current, intent = thread_tasks(state), state.get("task_number", 0), state.get("intent")
     if intent is not None:
+        # The task left keeps its intent in its record, so going back to it finds its goal
+        # and open details as they were.
         tasks = [{**t, "intent": intent} if t["number"] == current else t for t in tasks]
     new_task = reading.feedback == "new_task"
     named = earlier_task(tasks, reading.earlier_task, current, new_task=new_task)
     if new_task:
+        # Never a number used before: ``T3`` names one task for the thread's whole life.
         number = max((t["number"] for t in tasks), default=current) + 1
         builds_on = named["number"] if named else None
         record = TaskRecord(
-            number=number, intent=Intent(task_type="", goal="", missing_information=[]),
-            turn=turn, answered_turn=None, builds_on=builds_on,
-        )  # fmt: skip
+            number=number,
+            intent=Intent(task_type="", goal="", missing_information=[]),
+            turn=turn,
+            answered_turn=None,
+            builds_on=builds_on,
+        )
         return TaskMove(number, None, [*tasks, record], opened=True)
     if named is not None:
+        # Going back: the reading refines that task's intent, not the one just left.
         return TaskMove(named["number"], named["intent"], tasks, opened=False)
     return TaskMove(current, intent, tasks, opened=False)

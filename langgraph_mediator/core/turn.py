@@ -51,20 +51,20 @@ def replied(questions: list[AskedQuestion], message: str) -> list[AskedQuestion]
 
 
 def next_intent(previous: Intent | None, reading: MediatorReading, message: str) -> Intent:
-    """The intent after this turn: the goal refined, or kept when the reading leaves it empty.
-
-    A confirmation or a continuation changes nothing, so the details still open
-    stay open; any other reading lists the details open after the message.
-    """
+    """The intent after this turn: the goal refined, or kept when the reading leaves it empty."""
     unchanged = reading.feedback in UNCHANGING
+    # An empty goal in a reading means "unchanged", not "no goal".
     if previous is not None and (unchanged or not reading.goal.strip()):
         goal = previous["goal"]
     else:
+        # A task always has a goal: with none read, the user's own message is it.
         goal = reading.goal.strip() or message
     if previous is not None and unchanged:
+        # A confirmation or a continuation answers nothing: the details still open stay open.
         missing = list(previous["missing_information"])
         assumable = list(previous.get("assumable_details", []))
     else:
+        # Any other reading lists what is open after this message, so its list replaces the old.
         missing, assumable = list(reading.missing_information), list(reading.assumable_details)
     return Intent(
         task_type=reading.task_type.strip() or (previous["task_type"] if previous else "general"),
@@ -79,21 +79,26 @@ def opening_update(
 ) -> dict[str, Any]:
     """The state update that opens a turn, once its message is read (pure).
 
-    Counts the turn and moves to the task the reading names (a new one, which
-    also resets the question budget, or an earlier one gone back to), records
-    the message as the reply to an open question, stores the reading and the
-    new intent, decides whether to ask (never on a fallback: a question about
-    a message the Mediator could not read would be noise; never a question
-    asked before), and starts the turn's usage record.
+    Counts the turn, moves to the task the reading names (a new one, or an
+    earlier one gone back to), records the message as the reply to an open
+    question, stores the reading and the new intent, decides whether to ask,
+    and starts the turn's usage record.
     """
     reading = read.reading
     turn = state.get("turn", 0) + 1
     move = move_task(state, reading, turn)
+    # The next message is the reply even when it passes over the question: either way the
+    # question is closed, and the policy never asks it again.
     questions = replied(state.get("questions", []), message)
     moved = {**state, "questions": questions, "task_number": move.number}
+    # A new task starts its question budget afresh.
     open_questions = [] if move.opened else task_questions(moved)  # type: ignore[arg-type]
     same_task = move.number == state.get("task_number", 0) and not move.opened
+    # Back in an earlier task, the budget is what that task spent: moving between tasks
+    # never buys more questions.
     asked = state.get("questions_asked", 0) if same_task else len(open_questions)
+    # Never ask on a fallback: a question about a message the Mediator could not read is
+    # noise. The task's earlier questions go along so none is asked twice.
     should_clarify = read.fallback is None and wants_clarification(
         context, reading, asked, open_questions
     )
@@ -122,6 +127,8 @@ def answer_update(state: MediatorState, answer: str) -> dict[str, Any]:
         {**t, "answered_turn": turn} if t["number"] == task else t for t in thread_tasks(state)
     ]
     record = AnswerRecord(turn=turn, task=task, text=answer)
+    # Answers are named by turn (A4): a turn answered again replaces its answer, so a label
+    # always names one text.
     kept = [a for a in state.get("answers", []) if a["turn"] != turn]
     return {"last_answer": answer, "answers": [*kept, record], "tasks": tasks}
 
@@ -129,5 +136,6 @@ def answer_update(state: MediatorState, answer: str) -> dict[str, Any]:
 def add_calls(usage: TurnUsage | None, turn: int, calls: list[ModelCall]) -> TurnUsage:
     """The turn's usage record with ``calls`` appended (a fresh record if the turn has none)."""
     current = usage or TurnUsage(turn=turn, calls=[], fallback=None)
-    return TurnUsage(turn=current["turn"], calls=[*current["calls"], *calls],
-                     fallback=current["fallback"])  # fmt: skip
+    return TurnUsage(
+        turn=current["turn"], calls=[*current["calls"], *calls], fallback=current["fallback"]
+    )

@@ -66,8 +66,11 @@ def code_blocks(text: str, languages: tuple[str, ...] = ()) -> list[str]:
 
 def final_number(text: str) -> float | None:
     """The answer's number: after ``####``, "answer is" or a LaTeX box, else the last one."""
-    for pattern in (rf"####\s*\$?({_NUMBER})", rf"\\boxed\{{\$?({_NUMBER})",
-                    rf"answer is:?\s*[*$\\(\s]*({_NUMBER})"):  # fmt: skip
+    for pattern in (
+        rf"####\s*\$?({_NUMBER})",
+        rf"\\boxed\{{\$?({_NUMBER})",
+        rf"answer is:?\s*[*$\\(\s]*({_NUMBER})",
+    ):
         found = re.findall(pattern, text, flags=re.IGNORECASE)
         if found:
             return float(found[-1].replace(",", ""))
@@ -105,13 +108,23 @@ def check_code(task: ShardedTask, answer: str, timeout: float = 10.0) -> CheckRe
         path = Path(workdir) / "candidate.py"
         path.write_text(program, encoding="utf-8")
         try:
-            done = subprocess.run([sys.executable, "-I", str(path)], cwd=workdir, timeout=timeout,
-                                  capture_output=True, text=True, check=False)  # fmt: skip
+            done = subprocess.run(
+                [sys.executable, "-I", str(path)],
+                cwd=workdir,
+                timeout=timeout,
+                capture_output=True,
+                text=True,
+                check=False,
+            )
         except subprocess.TimeoutExpired:
             return _result(False, "timeout")
     errors = done.stderr.strip().splitlines()
-    return _result(done.returncode == 0, "tests pass" if done.returncode == 0 else
-                   (errors[-1] if errors else f"exit {done.returncode}"))  # fmt: skip
+    return _result(
+        done.returncode == 0,
+        "tests pass"
+        if done.returncode == 0
+        else (errors[-1] if errors else f"exit {done.returncode}"),
+    )
 
 
 def _calls_from_python(text: str) -> list[tuple[str, dict[str, Any]]] | None:
@@ -268,9 +281,13 @@ def judge_prompt(task: ShardedTask, answer: str) -> list[BaseMessage]:
         reference = "\n".join(str(r) for r in task.record["references"])
     else:
         reference = "\n".join(f"- {i['insight']}" for i in task.record.get("insights", []))
-    return [SystemMessage(JUDGE_PROMPT), HumanMessage(
-        f"Task: {fence(task.full_instruction[:1500])}\nReference:\n{fence(reference[:3000])}\n"
-        f"Answer: {fence(answer[:4000])}")]  # fmt: skip
+    return [
+        SystemMessage(JUDGE_PROMPT),
+        HumanMessage(
+            f"Task: {fence(task.full_instruction[:1500])}\nReference:\n{fence(reference[:3000])}\n"
+            f"Answer: {fence(answer[:4000])}"
+        ),
+    ]
 
 
 async def judge_answer(
@@ -283,20 +300,28 @@ async def judge_answer(
     if verdict is None:
         return CheckResult(0.0, False, f"judge output malformed twice: {error}"[:300], judged=True)
     score = (verdict.score - 1) / 9
-    return CheckResult(score, score >= 0.5, f"judge {verdict.score}/10: {verdict.rationale}",
-                       judged=True)  # fmt: skip
+    return CheckResult(
+        score, score >= 0.5, f"judge {verdict.score}/10: {verdict.rationale}", judged=True
+    )
 
 
 async def check_answer(
-    task: ShardedTask, answer: str, *, judge: BaseChatModel | None = None,
+    task: ShardedTask,
+    answer: str,
+    *,
+    judge: BaseChatModel | None = None,
     base_url: str | None = None,
-) -> CheckResult:  # fmt: skip
+) -> CheckResult:
     """Check ``answer`` with the checker of the task's family."""
     if task.family in ("data2text", "summary"):
         if judge is None:
             return CheckResult(0.0, False, "no judge model", judged=True)
         return await judge_answer(task, answer, judge, base_url=base_url)
-    checker = {"math": check_math, "code": check_code, "actions": check_actions,
-               "database": check_database}[task.family]  # fmt: skip
+    checker = {
+        "math": check_math,
+        "code": check_code,
+        "actions": check_actions,
+        "database": check_database,
+    }[task.family]
     # The code checker waits on a subprocess: keep the event loop free meanwhile.
     return await asyncio.to_thread(checker, task, answer)

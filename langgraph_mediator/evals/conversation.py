@@ -108,9 +108,12 @@ Outcome = Literal["scored", "context_overflow", "failed"]
 """
 
 CONTEXT_OVERFLOW_MARKERS = (
-    "context window", "context length", "context_length_exceeded", "maximum context",
+    "context window",
+    "context length",
+    "context_length_exceeded",
+    "maximum context",
     "too many tokens",
-)  # fmt: skip
+)
 """How llama.cpp, OpenAI, vLLM and Ollama word a prompt that does not fit."""
 
 
@@ -125,9 +128,11 @@ def outcome_of(exc: Exception) -> Outcome:
 
 
 UNREACHABLE_MARKERS = (
-    "Cannot reach the model endpoint", "did not answer in time", "ConnectionError",
+    "Cannot reach the model endpoint",
+    "did not answer in time",
+    "ConnectionError",
     "TimeoutError",
-)  # fmt: skip
+)
 """How a recorded error says the endpoint was never reached (our words or the client's)."""
 
 
@@ -248,9 +253,12 @@ class ConversationRunner:
         self.env, self.task, self.setting = env, task, setting
         self.user_id = user_id
         self.result = ConversationResult(
-            setting=str(setting), task_id=task.task_id, family=task.family, run=run,
+            setting=str(setting),
+            task_id=task.task_id,
+            family=task.family,
+            run=run,
             variant=str(task.record.get("variant") or ""),
-        )  # fmt: skip
+        )
         self.executor = assistant_runnable(task, env.assistant)
         self.history: list[BaseMessage] = []
         self.last_check: CheckResult | None = None
@@ -282,10 +290,13 @@ class ConversationRunner:
         instruction = final_instruction(turns)
         shards = [self.task.shards[t.shard] for t in turns if t.shard is not None]
         return instruction_fidelity(
-            instruction, shards, [t.user for t in turns], record=self.task.record,
+            instruction,
+            shards,
+            [t.user for t in turns],
+            record=self.task.record,
             environment=task_system_prompt(self.task) or "",
             questions=[t.reply for t in turns if t.clarification],
-        )  # fmt: skip
+        )
 
     async def _play(self) -> None:
         if self.setting == Setting.FULL:
@@ -372,9 +383,13 @@ class ConversationRunner:
         user_id = self.user_id or (self.env.refiner_user if refined else NO_GUIDELINES_USER)
         environment = task_system_prompt(self.task) or ""
         context = MediatorContext(
-            **{**asdict(self.env.context), "user_id": user_id, "single_task": True,
-               "assistant_environment": environment[:ASSISTANT_ENVIRONMENT_CHARS]}
-        )  # fmt: skip
+            **{
+                **asdict(self.env.context),
+                "user_id": user_id,
+                "single_task": True,
+                "assistant_environment": environment[:ASSISTANT_ENVIRONMENT_CHARS],
+            }
+        )
         config: Any = {"configurable": {"thread_id": self.thread_id}}
         began = time.perf_counter()
         values = await self.graph.ainvoke(

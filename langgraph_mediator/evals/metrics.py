@@ -170,13 +170,18 @@ class Intervals:
         return self.gap is not None and self.gap[0] > 0
 
 
-def _setting_figures(by_task: dict[str, list[float]], tasks: Sequence[str],
-                     rng: random.Random) -> tuple[float, float, float]:  # fmt: skip
+def _setting_figures(
+    by_task: dict[str, list[float]], tasks: Sequence[str], rng: random.Random
+) -> tuple[float, float, float]:
     """P, A90, U90_10 of one bootstrap draw: ``tasks`` drawn, each task's runs redrawn."""
-    figures = [task_metrics([rng.choice(by_task[t]) for _ in by_task[t]])
-               for t in tasks if t in by_task]  # fmt: skip
-    return (_mean(m.performance for m in figures), _mean(m.aptitude for m in figures),
-            _mean(m.unreliability for m in figures))  # fmt: skip
+    figures = [
+        task_metrics([rng.choice(by_task[t]) for _ in by_task[t]]) for t in tasks if t in by_task
+    ]
+    return (
+        _mean(m.performance for m in figures),
+        _mean(m.aptitude for m in figures),
+        _mean(m.unreliability for m in figures),
+    )
 
 
 def _interval(values: list[float]) -> Interval:
@@ -208,8 +213,11 @@ def bootstrap_intervals(
         tasks = [rng.choice(task_ids) for _ in task_ids]
         for setting in present:
             draws[setting].append(_setting_figures(scores[setting], tasks, rng))
-    metrics = {s: {name: _interval([d[i] for d in draws[s]]) for i, name in enumerate(FIGURES)}
-               for s in present if draws[s]}  # fmt: skip
+    metrics = {
+        s: {name: _interval([d[i] for d in draws[s]]) for i, name in enumerate(FIGURES)}
+        for s in present
+        if draws[s]
+    }
     return _with_recoveries(metrics, draws, [m for m in mediated if m in draws], resamples)
 
 
@@ -226,8 +234,11 @@ def _with_recoveries(
     gap = _interval(gaps)
     recovery: dict[str, Interval | None] = {}
     for setting in mediated:
-        ratios = [(m[0] - s[0]) / g for m, s, g in zip(draws[setting], sharded, gaps, strict=True)
-                  if g > 0]  # fmt: skip
+        ratios = [
+            (m[0] - s[0]) / g
+            for m, s, g in zip(draws[setting], sharded, gaps, strict=True)
+            if g > 0
+        ]
         recovery[setting] = _interval(ratios) if gap[0] > 0 and ratios else None
     return Intervals(metrics, gap, recovery, resamples)
 

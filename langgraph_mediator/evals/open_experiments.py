@@ -36,7 +36,7 @@ def open_examples(conversations: Sequence[OpenConversation], runs: int) -> list[
             dataset_id=dataset_id,
             inputs={"conversation_id": c.conversation_id, "axis": c.axis, "run": run},
             outputs={"needed": list(c.needed), "rubric": c.rubric},
-        )  # fmt: skip
+        )
         for c in conversations
         for run in range(runs)
     ]
@@ -47,17 +47,23 @@ def upload_open_examples(
 ) -> str:
     """Create (or reuse) the LangSmith dataset of these examples; return its name."""
     return ensure_dataset(
-        client, DATASET_PREFIX, [c.conversation_id for c in conversations], runs,
+        client,
+        DATASET_PREFIX,
+        [c.conversation_id for c in conversations],
+        runs,
         "Open conversations x runs (langgraph-mediator)",
         lambda: open_examples(conversations, runs),
-    )  # fmt: skip
+    )
 
 
 def needed_evaluator(outputs: dict[str, Any]) -> dict[str, Any]:
     """The share of the needed strings the Assistant's final input held."""
     missing = ", ".join(outputs["missing"])
-    return {"key": "needed_carried", "score": outputs["carried"],
-            "comment": f"missing: {missing}" if missing else "all carried"}  # fmt: skip
+    return {
+        "key": "needed_carried",
+        "score": outputs["carried"],
+        "comment": f"missing: {missing}" if missing else "all carried",
+    }
 
 
 def stale_evaluator(outputs: dict[str, Any]) -> dict[str, Any]:
@@ -68,15 +74,24 @@ def stale_evaluator(outputs: dict[str, Any]) -> dict[str, Any]:
 def rubric_evaluator(outputs: dict[str, Any]) -> dict[str, Any]:
     """The judge's verdict on the rubric (no score when nothing judged it)."""
     passed = outputs["passed"]
-    return {"key": "rubric_passed", "score": None if passed is None else float(passed),
-            "comment": outputs["judge_detail"]}  # fmt: skip
+    return {
+        "key": "rubric_passed",
+        "score": None if passed is None else float(passed),
+        "comment": outputs["judge_detail"],
+    }
 
 
 def experiment_outputs(result: OpenResult) -> dict[str, Any]:
     """What an experiment records of a conversation (the full record stays in the file)."""
-    return {"carried": result.carried, "missing": result.missing, "stale": result.stale,
-            "passed": result.passed, "judge_detail": result.judge_detail,
-            "answer": result.answer[:2000], "error": result.error}  # fmt: skip
+    return {
+        "carried": result.carried,
+        "missing": result.missing,
+        "stale": result.stale,
+        "passed": result.passed,
+        "judge_detail": result.judge_detail,
+        "answer": result.answer[:2000],
+        "error": result.error,
+    }
 
 
 @dataclass
@@ -121,11 +136,15 @@ class OpenExperiments:
             else open_examples(self.conversations, self.runs)
         )
         experiment = await aevaluate(
-            target, data=data, client=client, upload_results=self.upload,
+            target,
+            data=data,
+            client=client,
+            upload_results=self.upload,
             evaluators=[needed_evaluator, stale_evaluator, rubric_evaluator],
-            experiment_prefix=f"{self.run_name}-{setting}", max_concurrency=self.concurrency,
+            experiment_prefix=f"{self.run_name}-{setting}",
+            max_concurrency=self.concurrency,
             metadata={"setting": str(setting), "runs": self.runs, "family": "open"},
-        )  # fmt: skip
+        )
         async for _row in experiment:
             pass
         self.experiments[str(setting)] = experiment.experiment_name

@@ -189,19 +189,25 @@ async def play_mediated(
     """A mediated setting: every turn through the mediator graph, the last one answered live."""
     executor = CannedThenLive([t.assistant or "" for t in conversation.history], env.assistant)
     graph = build_mediator_graph(
-        RunnableLambda(executor, name="open_assistant"), mediator_model=env.mediator,
-        checkpointer=InMemorySaver(), store=env.store,
-    )  # fmt: skip
+        RunnableLambda(executor, name="open_assistant"),
+        mediator_model=env.mediator,
+        checkpointer=InMemorySaver(),
+        store=env.store,
+    )
     context = replace(
-        env.context, user_id=NO_GUIDELINES_USER, single_task=False,
-        clarification_policy="never", assistant_input=assistant_input,
-    )  # fmt: skip
+        env.context,
+        user_id=NO_GUIDELINES_USER,
+        single_task=False,
+        clarification_policy="never",
+        assistant_input=assistant_input,
+    )
     config: Any = {"configurable": {"thread_id": f"open:{conversation.conversation_id}"}}
     values: dict[str, Any] = {}
     for index, turn in enumerate(conversation.turns):
         executor.turn = index
-        values = await graph.ainvoke({"messages": [HumanMessage(turn.user)]}, config,
-                                     context=context)  # fmt: skip
+        values = await graph.ainvoke(
+            {"messages": [HumanMessage(turn.user)]}, config, context=context
+        )
         calls = (values.get("turn_usage") or {}).get("calls", [])
         result.mediator_calls += sum(c["node"] == "detect_intent" for c in calls)
     result.answer = text_of(values["messages"][-1]) if values.get("messages") else ""
@@ -243,9 +249,12 @@ async def judge_open(
 ) -> tuple[bool, str]:
     """The judge's verdict and its reason (a malformed verdict twice counts as not passed)."""
     verdict, _calls, error = await aask_structured(
-        judge, RubricVerdict, open_judge_prompt(conversation, answer), node="judge",
+        judge,
+        RubricVerdict,
+        open_judge_prompt(conversation, answer),
+        node="judge",
         base_url=base_url,
-    )  # fmt: skip
+    )
     if verdict is None:
         return False, f"judge output malformed twice: {error}"[:300]
     return verdict.passed, verdict.reason
@@ -260,9 +269,12 @@ async def run_open_conversation(
     """
     setting = OpenSetting(setting)
     result = OpenResult(
-        setting=str(setting), conversation_id=conversation.conversation_id,
-        axis=conversation.axis, run=run, needed=list(conversation.needed),
-    )  # fmt: skip
+        setting=str(setting),
+        conversation_id=conversation.conversation_id,
+        axis=conversation.axis,
+        run=run,
+        needed=list(conversation.needed),
+    )
     began = time.perf_counter()
     try:
         if setting == OpenSetting.BARE:

@@ -81,7 +81,9 @@ def open_figure(
     passed = _per_conversation(scored, lambda r: None if r.passed is None else float(r.passed))
     judged = sum(len(v) for v in passed.values())
     return OpenFigure(
-        setting=setting, axis=axis, conversations=len(carried),
+        setting=setting,
+        axis=axis,
+        conversations=len(carried),
         carried=_mean([_mean(v) for v in carried.values()]),
         carried_interval=bootstrap_mean(carried, random.Random(seed), resamples),
         all_carried=_mean([float(not r.missing) for r in scored]),
@@ -90,7 +92,7 @@ def open_figure(
         passed=_mean([_mean(v) for v in passed.values()]) if judged else None,
         passed_interval=bootstrap_mean(passed, random.Random(seed), resamples) if judged else None,
         errors=sum(r.error is not None for r in results),
-    )  # fmt: skip
+    )
 
 
 def open_figures(results: Sequence[OpenResult], settings: Sequence[str]) -> list[OpenFigure]:
@@ -142,8 +144,12 @@ def plot_open(figures: Sequence[OpenFigure], settings: Sequence[str], path: Path
         high = [100 * f.carried_interval[1] - v for v, f in zip(values, shown, strict=True)]
         errors = [low, high]
         ax.bar(xs, values, width, yerr=errors, capsize=2, label=setting)
-    ax.set_xticks([x + width * (len(settings) - 1) / 2 for x in range(len(axes))], axes,
-                  fontsize=8, rotation=15)  # fmt: skip
+    ax.set_xticks(
+        [x + width * (len(settings) - 1) / 2 for x in range(len(axes))],
+        axes,
+        fontsize=8,
+        rotation=15,
+    )
     ax.set_ylabel("needed facts in the final input (%)")
     ax.set_ylim(0, 105)
     ax.set_title("Open conversations: what the last answer needs, reaching the Assistant")
@@ -162,12 +168,18 @@ def write_open_report(
     plot_open(figures, settings, out_dir / "open.png")
     lines = ["# Open conversations", ""]
     lines += [f"- {k}: {v}" for k, v in header.items()]
-    lines += ["", "Needed carried: the share of each conversation's needed strings that the "
-              "Assistant's final input holds (deterministic). Stale held: strings the user "
-              "withdrew or rejected that it still states as the user's word (an old answer "
-              "quoted whole is not). Passed: the judge's verdict on the rubric question, about "
-              "the final answer. Means over conversations with 95% bootstrap intervals.", "",
-              open_table(figures), "", "![open](open.png)"]  # fmt: skip
+    lines += [
+        "",
+        "Needed carried: the share of each conversation's needed strings that the "
+        "Assistant's final input holds (deterministic). Stale held: strings the user "
+        "withdrew or rejected that it still states as the user's word (an old answer "
+        "quoted whole is not). Passed: the judge's verdict on the rubric question, about "
+        "the final answer. Means over conversations with 95% bootstrap intervals.",
+        "",
+        open_table(figures),
+        "",
+        "![open](open.png)",
+    ]
     path = out_dir / "open.md"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     data = {"header": header, "figures": [asdict(f) for f in figures]}

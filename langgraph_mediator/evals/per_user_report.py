@@ -87,16 +87,19 @@ def persona_rows(run: PerUserRun) -> list[PersonaRow]:
         present = [s for s in USER_SETTINGS if by_setting[s]]
         summary = {s: summarize(s, by_setting[s]) for s in present}
         intervals = bootstrap_intervals(results, present).metrics
-        rows.append(PersonaRow(
-            persona=persona.name, habit=persona.habit,
-            conversations={s: len(by_setting[s]) for s in present},
-            performance={s: summary[s].performance for s in present},
-            intervals={s: intervals[s]["P"] for s in present if s in intervals},
-            gain=paired_difference(results, OWN, MEDIATOR),
-            harm=paired_difference(results, OTHER, MEDIATOR),
-            pooled=paired_difference(results, POOLED, MEDIATOR),
-            fidelity={s: summary[s].fidelity for s in present},
-        ))  # fmt: skip
+        rows.append(
+            PersonaRow(
+                persona=persona.name,
+                habit=persona.habit,
+                conversations={s: len(by_setting[s]) for s in present},
+                performance={s: summary[s].performance for s in present},
+                intervals={s: intervals[s]["P"] for s in present if s in intervals},
+                gain=paired_difference(results, OWN, MEDIATOR),
+                harm=paired_difference(results, OTHER, MEDIATOR),
+                pooled=paired_difference(results, POOLED, MEDIATOR),
+                fidelity={s: summary[s].fidelity for s in present},
+            )
+        )
     return rows
 
 
@@ -117,8 +120,10 @@ def _p(row: PersonaRow, setting: str) -> str:
 def _fidelity(summary: FidelitySummary | None) -> str:
     if summary is None or summary.fact_recall is None:
         return "-"
-    return (f"{100 * summary.fact_recall:.0f}% / {summary.stale_per_conversation:.1f} / "
-            f"{summary.invented_per_conversation:.1f}")  # fmt: skip
+    return (
+        f"{100 * summary.fact_recall:.0f}% / {summary.stale_per_conversation:.1f} / "
+        f"{summary.invented_per_conversation:.1f}"
+    )
 
 
 def persona_table(rows: Sequence[PersonaRow]) -> str:
@@ -150,8 +155,10 @@ def refiner_table(run: PerUserRun) -> str:
         error = (learned.error or "").replace("|", "/")[:120]
         # A Refiner that stopped took its usage records with it: unknown, not zero.
         cost = "- | -" if learned.error else f"{learned.calls} | {tokens}"
-        lines.append(f"| {name} | {learned.trajectories} | {count} | {learned.rejected} | "
-                     f"{cost} | {per} | {error} |")  # fmt: skip
+        lines.append(
+            f"| {name} | {learned.trajectories} | {count} | {learned.rejected} | "
+            f"{cost} | {per} | {error} |"
+        )
     note = "\n\nA Refiner that stopped (error) is not costed: its calls were lost with it."
     return "\n".join([head, *lines]) + (note if any(v.error for v in run.learned.values()) else "")
 
@@ -178,11 +185,17 @@ def plot_personas(rows: Sequence[PersonaRow], path: Path) -> None:
         xs = [x + i * width for x in range(len(rows))]
         values = [r.performance.get(setting, 0.0) for r in rows]
         spans = [r.intervals.get(setting, (v, v)) for r, v in zip(rows, values, strict=True)]
-        errors = [[v - lo for v, (lo, _) in zip(values, spans, strict=True)],
-                  [hi - v for v, (_, hi) in zip(values, spans, strict=True)]]  # fmt: skip
+        errors = [
+            [v - lo for v, (lo, _) in zip(values, spans, strict=True)],
+            [hi - v for v, (_, hi) in zip(values, spans, strict=True)],
+        ]
         ax.bar(xs, values, width, yerr=errors, capsize=2, label=setting)
-    ax.set_xticks([x + width * 1.5 for x in range(len(rows))], [r.persona for r in rows],
-                  fontsize=8, rotation=15)  # fmt: skip
+    ax.set_xticks(
+        [x + width * 1.5 for x in range(len(rows))],
+        [r.persona for r in rows],
+        fontsize=8,
+        rotation=15,
+    )
     ax.set_ylabel("P (mean score, 0-100)")
     ax.set_ylim(0, 100)
     ax.set_title("Per persona: no guidelines, its own, another's, pooled")
@@ -199,26 +212,42 @@ def write_per_user_report(run: PerUserRun, header: dict[str, Any]) -> Path:
     plot_personas(rows, run.out_dir / "per_user.png")
     lines = ["# Per-user run", ""]
     lines += [f"- {k}: {v}" for k, v in header.items()]
-    lines += ["", f"Training tasks: {len(run.train)}; test tasks: {len(run.test)}. P is the "
-              "mean score (0-100) on the test split with its 95% bootstrap interval; "
-              "differences are paired over the test tasks. Fidelity of the final instruction: "
-              "fact recall / stale per conversation / invented per conversation.", "",
-              persona_table(rows), "", "## Habits", ""]  # fmt: skip
+    lines += [
+        "",
+        f"Training tasks: {len(run.train)}; test tasks: {len(run.test)}. P is the "
+        "mean score (0-100) on the test split with its 95% bootstrap interval; "
+        "differences are paired over the test tasks. Fidelity of the final instruction: "
+        "fact recall / stale per conversation / invented per conversation.",
+        "",
+        persona_table(rows),
+        "",
+        "## Habits",
+        "",
+    ]
     lines += [f"- **{r.persona}**: {r.habit}" for r in rows]
     lines += ["", "## The Refiner's cost", "", refiner_table(run), "", "## Guidelines learned", ""]
     for name, learned in run.learned.items():
         lines.append(f"- **{name}**: " + ("; ".join(learned.guidelines) or "(none)"))
     if run.retire:
-        lines += ["", "## Guideline hygiene", "", "Each rule against its set less that rule "
-                  "on the test split (paired by conversation); a rule without a gain above "
-                  f"{100 * run.min_gain:+.1f} points is retired as a new version.", "",
-                  hygiene_table(run)]  # fmt: skip
+        lines += [
+            "",
+            "## Guideline hygiene",
+            "",
+            "Each rule against its set less that rule "
+            "on the test split (paired by conversation); a rule without a gain above "
+            f"{100 * run.min_gain:+.1f} points is retired as a new version.",
+            "",
+            hygiene_table(run),
+        ]
     path = run.out_dir / "per_user.md"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    data = {"header": header, "train_tasks": [t.task_id for t in run.train],
-            "test_tasks": [t.task_id for t in run.test],
-            "personas": [asdict(r) for r in rows],
-            "learned": {k: v.to_json() for k, v in run.learned.items()},
-            "hygiene": {k: [asdict(v) for v in vs] for k, vs in run.hygiene.items()}}  # fmt: skip
+    data = {
+        "header": header,
+        "train_tasks": [t.task_id for t in run.train],
+        "test_tasks": [t.task_id for t in run.test],
+        "personas": [asdict(r) for r in rows],
+        "learned": {k: v.to_json() for k, v in run.learned.items()},
+        "hygiene": {k: [asdict(v) for v in vs] for k, vs in run.hygiene.items()},
+    }
     (run.out_dir / "per_user.json").write_text(json.dumps(data, indent=1) + "\n", "utf-8")
     return path

@@ -181,9 +181,12 @@ async def replay_open(
     model = ScriptedReadings(readings=readings, prompts=[])
     env = EvalEnvironment(assistant=model, mediator=model, context=replay_context())
     result = OpenResult(
-        setting=str(setting), conversation_id=conversation.conversation_id,
-        axis=conversation.axis, run=0, needed=list(conversation.needed),
-    )  # fmt: skip
+        setting=str(setting),
+        conversation_id=conversation.conversation_id,
+        axis=conversation.axis,
+        run=0,
+        needed=list(conversation.needed),
+    )
     executor = await play_mediated(env, conversation, result, ASSISTANT_INPUT[setting])
     return OpenReplay(result, model.prompts, executor.final_input or [])
 
@@ -196,16 +199,21 @@ async def open_replay_summary(paths: Sequence[Path]) -> dict[str, dict[str, int]
     conversations carrying all of them, and stale strings held.
     """
     conversations = {c.conversation_id: c for c in load_open_conversations()}
-    summary = {str(s): dict.fromkeys(("conversations", "needed", "carried", "all", "stale"), 0)
-               for s in OpenSetting}  # fmt: skip
+    summary = {
+        str(s): dict.fromkeys(("conversations", "needed", "carried", "all", "stale"), 0)
+        for s in OpenSetting
+    }
     for path in paths:
         data = load_readings(path)
         conversation = conversations[data["conversation_id"]]
         for setting in OpenSetting:
             result = OpenResult(
-                setting=str(setting), conversation_id=conversation.conversation_id,
-                axis=conversation.axis, run=0, needed=list(conversation.needed),
-            )  # fmt: skip
+                setting=str(setting),
+                conversation_id=conversation.conversation_id,
+                axis=conversation.axis,
+                run=0,
+                needed=list(conversation.needed),
+            )
             if setting == OpenSetting.BARE:
                 score_input(result, conversation, history_messages(conversation))
             else:
@@ -243,8 +251,16 @@ async def _main_open(path: Path, data: dict[str, Any], write_digest: bool) -> in
         print(_render(needed.prompt))
         return 3
     print(_render(done.final_input), "\n")
-    print(json.dumps({"needed": list(conversation.needed), "missing": done.result.missing,
-                      "stale": done.result.stale}, indent=1))  # fmt: skip
+    print(
+        json.dumps(
+            {
+                "needed": list(conversation.needed),
+                "missing": done.result.missing,
+                "stale": done.result.stale,
+            },
+            indent=1,
+        )
+    )
     print(f"prompts_sha256: {done.digest}")
     if write_digest:
         data["prompts_sha256"] = done.digest
@@ -254,14 +270,22 @@ async def _main_open(path: Path, data: dict[str, Any], write_digest: bool) -> in
 
 async def _main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m langgraph_mediator.evals.replay")
-    parser.add_argument("readings", type=Path, help="readings file (JSON), or with --summary "
-                        "a folder of open readings files")  # fmt: skip
+    parser.add_argument(
+        "readings",
+        type=Path,
+        help="readings file (JSON), or with --summary a folder of open readings files",
+    )
     parser.add_argument("--tasks", type=Path, default=CORRECTIONS_TASKS, help="task file")
-    parser.add_argument("--write-digest", action="store_true",
-                        help="store the prompts' digest in the file once complete")  # fmt: skip
-    parser.add_argument("--summary", action="store_true",
-                        help="per setting, what the final inputs of the folder's open "
-                        "conversations hold")  # fmt: skip
+    parser.add_argument(
+        "--write-digest",
+        action="store_true",
+        help="store the prompts' digest in the file once complete",
+    )
+    parser.add_argument(
+        "--summary",
+        action="store_true",
+        help="per setting, what the final inputs of the folder's open conversations hold",
+    )
     args = parser.parse_args(argv)
     if args.summary:
         summary = await open_replay_summary(sorted(args.readings.glob("*.json")))

@@ -186,24 +186,36 @@ def interval_lines(intervals: Intervals, table: dict[str, SettingSummary], runs:
     Also how many runs per task a P within +-5 points would take, when it is wider.
     """
     lines = ["| setting | P | A90 | U90_10 |", "|---|---|---|---|"]
-    lines += [f"| {s} | " + " | ".join(_span(m[f]) for f in ("P", "A90", "U90_10")) + " |"
-              for s, m in intervals.metrics.items()]  # fmt: skip
+    lines += [
+        f"| {s} | " + " | ".join(_span(m[f]) for f in ("P", "A90", "U90_10")) + " |"
+        for s, m in intervals.metrics.items()
+    ]
     lines.append("")
     if intervals.gap is not None:
         gap = f"FULL - SHARDED = {_span(intervals.gap)} points"
         if intervals.recovery_measurable():
-            lines.append(f"{gap}. Gap recovery: " + ", ".join(
-                f"{s} {_fmt(recoveries(table).get(s), pct=True)} {_span(iv, pct=True)}"
-                for s, iv in intervals.recovery.items() if iv is not None) + ".")  # fmt: skip
+            lines.append(
+                f"{gap}. Gap recovery: "
+                + ", ".join(
+                    f"{s} {_fmt(recoveries(table).get(s), pct=True)} {_span(iv, pct=True)}"
+                    for s, iv in intervals.recovery.items()
+                    if iv is not None
+                )
+                + "."
+            )
         else:
-            lines.append(f"{gap}: the gap is not clearly above zero, so a recovery is "
-                         "**not measurable** here: more tasks or runs are needed.")  # fmt: skip
+            lines.append(
+                f"{gap}: the gap is not clearly above zero, so a recovery is "
+                "**not measurable** here: more tasks or runs are needed."
+            )
     widths = [(m["P"][1] - m["P"][0]) / 2 for m in intervals.metrics.values()]
     if widths and max(widths) > 5:
         needed = runs_for_precision(max(widths), runs, 5.0)
-        lines.append(f"P's widest interval is +-{max(widths):.1f} points with {runs} run(s) "
-                     f"per task; +-5 points would take about {needed} runs per task (or as many "
-                     "times more tasks, where the tasks are what varies).")  # fmt: skip
+        lines.append(
+            f"P's widest interval is +-{max(widths):.1f} points with {runs} run(s) "
+            f"per task; +-5 points would take about {needed} runs per task (or as many "
+            "times more tasks, where the tasks are what varies)."
+        )
     return [*lines, ""]
 
 
@@ -233,8 +245,9 @@ def summary_markdown(
     ``report.md`` with the same text.
     """
     overall = summaries(results, settings).get("all", {})
-    intervals = bootstrap_intervals(results, settings, mediated=[s for s in settings
-                                                                  if s in MEDIATED])  # fmt: skip
+    intervals = bootstrap_intervals(
+        results, settings, mediated=[s for s in settings if s in MEDIATED]
+    )
     runs = max((r.run for r in results), default=0) + 1
     lines = [f"# Sharded-conversation benchmark: {header.get('run', title)}", ""]
     lines += [f"- **{k}**: {v}" for k, v in header.items()]

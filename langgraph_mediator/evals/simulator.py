@@ -211,9 +211,12 @@ class LLMSimulator(RuleBasedSimulator):
         """The shard in the user's words; the shard itself if the model fails or drops a number."""
         habit = self.persona.habit if self.persona is not NEUTRAL else ""
         found, _calls, _error = await aask_structured(
-            self.model, Rephrasing, rephrase_prompt(shard, reply, habit), node="simulator",
+            self.model,
+            Rephrasing,
+            rephrase_prompt(shard, reply, habit),
+            node="simulator",
             base_url=self.base_url,
-        )  # fmt: skip
+        )
         text = found.message.strip() if found else ""
         numbers = set(re.findall(r"\d+(?:\.\d+)?", shard))
         if not text or not numbers <= set(re.findall(r"\d+(?:\.\d+)?", text)):

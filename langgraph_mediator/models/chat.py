@@ -38,11 +38,32 @@ _models: WeakKeyDictionary[asyncio.AbstractEventLoop, dict[tuple[Any, ...], Base
     WeakKeyDictionary()
 )
 
-PROVIDERS = frozenset({
-    "anthropic", "azure_ai", "azure_openai", "bedrock", "bedrock_converse", "cohere", "deepseek",
-    "fireworks", "google_genai", "google_vertexai", "groq", "huggingface", "ibm", "mistralai",
-    "nvidia", "ollama", "openai", "openrouter", "perplexity", "together", "upstage", "xai",
-})  # fmt: skip
+PROVIDERS = frozenset(
+    {
+        "anthropic",
+        "azure_ai",
+        "azure_openai",
+        "bedrock",
+        "bedrock_converse",
+        "cohere",
+        "deepseek",
+        "fireworks",
+        "google_genai",
+        "google_vertexai",
+        "groq",
+        "huggingface",
+        "ibm",
+        "mistralai",
+        "nvidia",
+        "ollama",
+        "openai",
+        "openrouter",
+        "perplexity",
+        "together",
+        "upstage",
+        "xai",
+    }
+)
 """The ``provider:`` prefixes read as langchain ``init_chat_model`` providers."""
 
 
@@ -58,9 +79,12 @@ def _provider_model(context: ModelSettings, model: str) -> BaseChatModel:
 
     try:
         return init_chat_model(
-            model, temperature=context.temperature, max_tokens=context.max_tokens,
-            timeout=context.request_timeout, max_retries=context.max_retries,
-        )  # fmt: skip
+            model,
+            temperature=context.temperature,
+            max_tokens=context.max_tokens,
+            timeout=context.request_timeout,
+            max_retries=context.max_retries,
+        )
     except ImportError as exc:
         provider = provider_of(model) or model
         raise ValueError(
@@ -106,8 +130,11 @@ def served_model(base_url: str, api_key: str) -> str:
 def _listed_models(base_url: str, api_key: str) -> list[str]:
     where = redact_secrets(base_url)
     try:
-        response = httpx.get(f"{base_url.rstrip('/')}/models", timeout=10.0,
-                             headers={"Authorization": f"Bearer {api_key}"})  # fmt: skip
+        response = httpx.get(
+            f"{base_url.rstrip('/')}/models",
+            timeout=10.0,
+            headers={"Authorization": f"Bearer {api_key}"},
+        )
         response.raise_for_status()
         entries = response.json().get("data", [])
     except (httpx.ConnectError, httpx.TimeoutException) as exc:
@@ -150,16 +177,27 @@ def build_chat_model(
     """
     provider = provider_of(model)
     if provider is not None and (provider != "openai" or not context.base_url):
-        return _cached(loop, ("provider", model, context.temperature, context.max_tokens,
-                              context.request_timeout, context.max_retries),
-                       lambda: _provider_model(context, model))  # fmt: skip
+        return _cached(
+            loop,
+            ("provider", model, *_call_settings(context)),
+            lambda: _provider_model(context, model),
+        )
     if provider == "openai":
         model = model.partition(":")[2]
     base_url, api_key, is_local = resolve_endpoint(context)
     name = _model_name(model, base_url, api_key, is_local)
-    key = (base_url, api_key, name, context.temperature, context.max_tokens,
-           context.request_timeout, context.max_retries)  # fmt: skip
-    return _cached(loop, key, lambda: ChatOpenAI(
+    key = (base_url, api_key, name, *_call_settings(context))
+    return _cached(loop, key, lambda: _endpoint_model(context, name, base_url, api_key))
+
+
+def _call_settings(context: ModelSettings) -> tuple[Any, ...]:
+    """The settings a model is built with: a change to any of them is another cached model."""
+    return (context.temperature, context.max_tokens, context.request_timeout, context.max_retries)
+
+
+def _endpoint_model(context: ModelSettings, name: str, base_url: str, api_key: str) -> ChatOpenAI:
+    """A ChatOpenAI for ``name`` at the OpenAI-compatible endpoint ``base_url``."""
+    return ChatOpenAI(
         model=name,
         base_url=base_url,
         api_key=api_key,  # type: ignore[arg-type]
@@ -169,7 +207,7 @@ def build_chat_model(
         extra_body={"max_tokens": context.max_tokens},
         stream_usage=True,
         http_async_client=httpx.AsyncClient(timeout=context.request_timeout),
-    ))  # fmt: skip
+    )
 
 
 _sync_models: dict[tuple[Any, ...], BaseChatModel] = {}
@@ -200,5 +238,6 @@ async def abuild_chat_model(context: ModelSettings, model: str) -> BaseChatModel
 
 def model_label(model: BaseChatModel) -> str:
     """A short name for usage records."""
-    return str(getattr(model, "model_name", None) or getattr(model, "model", None)
-               or type(model).__name__)  # fmt: skip
+    return str(
+        getattr(model, "model_name", None) or getattr(model, "model", None) or type(model).__name__
+    )

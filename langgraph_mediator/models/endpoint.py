@@ -15,18 +15,26 @@ T = TypeVar("T")
 
 
 _FIXED_ADVICE: tuple[tuple[tuple[type[openai.OpenAIError], ...], str], ...] = (
-    ((openai.APITimeoutError,),
-     "The model endpoint {where} did not answer in time. Raise MEDIATOR_TIMEOUT, "
-     "or point OPENAI_BASE_URL at a faster endpoint."),
-    ((openai.APIConnectionError,),
-     "Cannot reach the model endpoint {where}. Check OPENAI_BASE_URL "
-     "(unset it to use the embedded local model)."),
-    ((openai.AuthenticationError, openai.PermissionDeniedError),
-     "The model endpoint {where} refused the API key. Check OPENAI_API_KEY."),
-    ((openai.NotFoundError,),
-     "The model endpoint {where} does not know the model. Check MEDIATOR_MODEL "
-     "and MEDIATOR_ASSISTANT_MODEL."),
-)  # fmt: skip
+    (
+        (openai.APITimeoutError,),
+        "The model endpoint {where} did not answer in time. Raise MEDIATOR_TIMEOUT, "
+        "or point OPENAI_BASE_URL at a faster endpoint.",
+    ),
+    (
+        (openai.APIConnectionError,),
+        "Cannot reach the model endpoint {where}. Check OPENAI_BASE_URL "
+        "(unset it to use the embedded local model).",
+    ),
+    (
+        (openai.AuthenticationError, openai.PermissionDeniedError),
+        "The model endpoint {where} refused the API key. Check OPENAI_API_KEY.",
+    ),
+    (
+        (openai.NotFoundError,),
+        "The model endpoint {where} does not know the model. Check MEDIATOR_MODEL "
+        "and MEDIATOR_ASSISTANT_MODEL.",
+    ),
+)
 """Client errors and what to change, most specific first (a timeout is a connection error)."""
 
 

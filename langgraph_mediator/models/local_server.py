@@ -72,9 +72,10 @@ def _context_size_setting() -> int:
 
 def _prompt_cache_setting() -> int:
     return _whole_number_setting(
-        "MEDIATOR_LOCAL_PROMPT_CACHE_MB", "256",
+        "MEDIATOR_LOCAL_PROMPT_CACHE_MB",
+        "256",
         "megabytes (256 is the default; 0 turns the prompt cache off)",
-    )  # fmt: skip
+    )
 
 
 def free_port() -> int:
@@ -116,6 +117,7 @@ class LocalModelServer:
         self.port = free_port()
         self._log = tempfile.TemporaryFile()  # noqa: SIM115  # lives as long as the server
         # The guard ends the server when this process ends, even by SIGKILL (no atexit runs).
+        # Laid out by hand, off the formatter, so each flag sits beside its value.
         command = [
             sys.executable, "-m", "langgraph_mediator.models.orphan_guard", str(os.getpid()),
             "llama_cpp.server",

@@ -85,8 +85,13 @@ def bind_schema_tool(model: BaseChatModel, schema: type[BaseModel]) -> Runnable[
     """
     options: dict[str, Any] = {"tool_choice": schema.__name__}
     if isinstance(model, ChatOpenAI):
-        options |= {"parallel_tool_calls": False, "ls_structured_output_format": {
-            "kwargs": {"method": "function_calling"}, "schema": schema}}  # fmt: skip
+        options |= {
+            "parallel_tool_calls": False,
+            "ls_structured_output_format": {
+                "kwargs": {"method": "function_calling"},
+                "schema": schema,
+            },
+        }
     return model.bind_tools([schema], **options)
 
 
@@ -103,8 +108,10 @@ def bind_response_format(
 def strict_response_format(schema: type[BaseModel]) -> dict[str, Any]:
     """The strict ``json_schema`` response format of ``schema`` (built once per schema)."""
     strict = convert_to_openai_function(schema, strict=True)
-    return {"type": "json_schema", "json_schema": {
-        "name": schema.__name__, "schema": strict["parameters"], "strict": True}}  # fmt: skip
+    return {
+        "type": "json_schema",
+        "json_schema": {"name": schema.__name__, "schema": strict["parameters"], "strict": True},
+    }
 
 
 @cache
@@ -171,9 +178,15 @@ class _Attempts(Generic[M]):
     """
 
     def __init__(
-        self, model: BaseChatModel, schema: type[M], prompt: list[BaseMessage], *,
-        node: str, base_url: str | None, mode: StructuredOutput,
-    ) -> None:  # fmt: skip
+        self,
+        model: BaseChatModel,
+        schema: type[M],
+        prompt: list[BaseMessage],
+        *,
+        node: str,
+        base_url: str | None,
+        mode: StructuredOutput,
+    ) -> None:
         self.mode = resolve_mode(mode, model, base_url)
         model = unstreamed(model)
         self.schema, self.node, self.label = schema, node, model_label(model)
@@ -243,8 +256,9 @@ def ask_structured(
     for _attempt in range(attempts):
         began = time.perf_counter()
         try:
-            reply, seconds = guarded_call(partial(ask.bound.invoke, ask.next_prompt()),
-                                          base_url=base_url)  # fmt: skip
+            reply, seconds = guarded_call(
+                partial(ask.bound.invoke, ask.next_prompt()), base_url=base_url
+            )
         except ModelEndpointError as exc:
             raise ask.endpoint_failed(exc) from exc
         except UNREADABLE as exc:
@@ -270,8 +284,9 @@ async def aask_structured(
     for _attempt in range(attempts):
         began = time.perf_counter()
         try:
-            reply, seconds = await aguarded_call(partial(ask.bound.ainvoke, ask.next_prompt()),
-                                                 base_url=base_url)  # fmt: skip
+            reply, seconds = await aguarded_call(
+                partial(ask.bound.ainvoke, ask.next_prompt()), base_url=base_url
+            )
         except ModelEndpointError as exc:
             raise ask.endpoint_failed(exc) from exc
         except UNREADABLE as exc:

@@ -22,5 +22,10 @@ def usage_of(messages: list[BaseMessage]) -> tuple[int, int, int]:
 def call_record(node: str, model: str, message: BaseMessage | None, seconds: float) -> ModelCall:
     """A usage record for one call from its response message."""
     _, prompt, completion = usage_of([message] if message is not None else [])
-    return ModelCall(node=node, model=model, prompt_tokens=prompt,
-                     completion_tokens=completion, seconds=round(seconds, 4))  # fmt: skip
+    return ModelCall(
+        node=node,
+        model=model,
+        prompt_tokens=prompt,
+        completion_tokens=completion,
+        seconds=round(seconds, 4),
+    )

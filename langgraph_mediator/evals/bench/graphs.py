@@ -179,10 +179,15 @@ async def measure_growth(
             for turn in range(1, turns + 1):
                 m_seconds, m_out = await graphs.turn("mediator", thread, turn)
                 b_seconds, b_out = await graphs.turn("bare", thread, turn)
-                samples.setdefault(turn, []).append((
-                    m_seconds, b_seconds, prompt_tokens("mediator", m_out),
-                    prompt_tokens("bare", b_out), len(m_out["ledger"]),
-                ))  # fmt: skip
+                samples.setdefault(turn, []).append(
+                    (
+                        m_seconds,
+                        b_seconds,
+                        prompt_tokens("mediator", m_out),
+                        prompt_tokens("bare", b_out),
+                        len(m_out["ledger"]),
+                    )
+                )
     return [
         GrowthPoint(
             turn,

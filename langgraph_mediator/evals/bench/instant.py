@@ -50,8 +50,12 @@ class InstantChatModel(CannedChatModel):
         found = message_in_prompt(str(messages[-1].content))
         text = found.strip()[:400] if found is not None else "the task"
         # A compact reading, as the prompt asks: empty lists left out, an unchanged goal empty.
-        args = {"task_type": "", "goal": "", "feedback": "new_information",
-                "new_requirements": [text]}  # fmt: skip
+        args = {
+            "task_type": "",
+            "goal": "",
+            "feedback": "new_information",
+            "new_requirements": [text],
+        }
         call = {"name": "MediatorReading", "args": args, "id": "call-instant", "type": "tool_call"}
         return AIMessage("", tool_calls=[call], usage_metadata=_tokens(messages, str(args)))
 

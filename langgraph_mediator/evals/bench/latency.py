@@ -73,9 +73,11 @@ class LatencyModel:
 
     def describe(self) -> str:
         """The model in one line, for the report."""
-        return (f"{self.fixed_seconds * 1000:.0f} ms per request + "
-                f"{self.prompt_token_seconds * 1e6:.0f} us per prompt token + "
-                f"{self.completion_token_seconds * 1000:.1f} ms per completion token")  # fmt: skip
+        return (
+            f"{self.fixed_seconds * 1000:.0f} ms per request + "
+            f"{self.prompt_token_seconds * 1e6:.0f} us per prompt token + "
+            f"{self.completion_token_seconds * 1000:.1f} ms per completion token"
+        )
 
 
 HOSTED = LatencyModel()
@@ -143,10 +145,18 @@ class TimedChatModel(InstantChatModel):
 
 def _tool_call_chunk(reply: AIMessage) -> AIMessageChunk:
     call = reply.tool_calls[0]
-    fragment = {"name": call["name"], "args": json.dumps(call["args"]), "id": call["id"],
-                "index": 0, "type": "tool_call_chunk"}  # fmt: skip
-    return AIMessageChunk(content="", tool_call_chunks=[fragment],  # type: ignore[list-item]
-                          usage_metadata=reply.usage_metadata)  # fmt: skip
+    fragment = {
+        "name": call["name"],
+        "args": json.dumps(call["args"]),
+        "id": call["id"],
+        "index": 0,
+        "type": "tool_call_chunk",
+    }
+    return AIMessageChunk(
+        content="",
+        tool_call_chunks=[fragment],  # type: ignore[list-item]
+        usage_metadata=reply.usage_metadata,
+    )
 
 
 @dataclass(frozen=True)
@@ -190,22 +200,28 @@ class FirstToken:
     def per_turn(self, kind: str) -> list[float]:
         """Median first-token seconds of each turn number, over the repeats."""
         turns = sorted({t.turn for t in self.times})
-        return [statistics.median(t.first_token for t in self.times
-                                  if t.kind == kind and t.turn == n) for n in turns]  # fmt: skip
+        return [
+            statistics.median(t.first_token for t in self.times if t.kind == kind and t.turn == n)
+            for n in turns
+        ]
 
 
 async def time_conversation(
-    graph: Any, kind: str, repeat: int, context: MediatorContext | None,
+    graph: Any,
+    kind: str,
+    repeat: int,
+    context: MediatorContext | None,
     conversation: Sequence[str] = CONVERSATION,
-) -> list[TurnTime]:  # fmt: skip
+) -> list[TurnTime]:
     """Play ``conversation`` on a fresh thread of ``graph``, timing every turn."""
     config: Any = {"configurable": {"thread_id": f"ttft-{kind}-{uuid.uuid4().hex[:8]}"}}
     extra = {"context": context} if context is not None else {}
     times = []
     for turn, text in enumerate(conversation, start=1):
         began, first = time.perf_counter(), None
-        stream = graph.astream({"messages": [HumanMessage(text)]}, config,
-                               stream_mode="messages", **extra)  # fmt: skip
+        stream = graph.astream(
+            {"messages": [HumanMessage(text)]}, config, stream_mode="messages", **extra
+        )
         async for chunk, metadata in stream:
             if (
                 first is None
@@ -219,14 +235,18 @@ async def time_conversation(
 
 
 async def time_both(
-    graphs: dict[str, Any], context: MediatorContext | None, result: FirstToken, repeats: int,
+    graphs: dict[str, Any],
+    context: MediatorContext | None,
+    result: FirstToken,
+    repeats: int,
     conversation: Sequence[str] = CONVERSATION,
-) -> FirstToken:  # fmt: skip
+) -> FirstToken:
     """Alternate the two graphs ``repeats`` times, so drift on the machine hits both alike."""
     for repeat in range(repeats):
         for kind in ("mediator", "bare"):
-            result.times += await time_conversation(graphs[kind], kind, repeat, context,
-                                                    conversation)  # fmt: skip
+            result.times += await time_conversation(
+                graphs[kind], kind, repeat, context, conversation
+            )
     return result
 
 
@@ -236,21 +256,25 @@ def timing_context(**settings: Any) -> MediatorContext:
 
 
 async def measure_first_token_timed(
-    latency: LatencyModel = HOSTED, *, repeats: int = 3,
+    latency: LatencyModel = HOSTED,
+    *,
+    repeats: int = 3,
     conversation: Sequence[str] = CONVERSATION,
-) -> FirstToken:  # fmt: skip
+) -> FirstToken:
     """Both graphs on :class:`TimedChatModel` with ``latency`` and ~100-token answers."""
     answer = ("word " * (ANSWER_TOKENS * 4 // 5)).strip()
     model = TimedChatModel(latency=latency, answer=answer)
     graphs = {
-        "mediator": build_mediator_graph(model, mediator_model=model,
-                                         checkpointer=InMemorySaver(), store=InMemoryStore()),
+        "mediator": build_mediator_graph(
+            model, mediator_model=model, checkpointer=InMemorySaver(), store=InMemoryStore()
+        ),
         "bare": build_bare_graph(model, InMemorySaver()),
-    }  # fmt: skip
+    }
     context = timing_context(base_url="http://timed.invalid/v1")
     note = f"scripted stub, hosted-endpoint latency model: {latency.describe()}"
-    result = await time_both(graphs, context, FirstToken("stub (hosted latency)", note), repeats,
-                             conversation)  # fmt: skip
+    result = await time_both(
+        graphs, context, FirstToken("stub (hosted latency)", note), repeats, conversation
+    )
     result.mediator_time = mediator_time(model, latency, await guidelines_read_seconds())
     return result
 
@@ -285,9 +309,14 @@ async def measure_first_token_embedded(
 
 
 PROMPT_PARTS = (
-    "system prompt", "guidelines", "ledger", "earlier answers", "last answer", "user message",
+    "system prompt",
+    "guidelines",
+    "ledger",
+    "earlier answers",
+    "last answer",
+    "user message",
     "the rest",
-)  # fmt: skip
+)
 """The pieces of the Mediator's prompt :func:`prompt_parts` tells apart."""
 
 
@@ -314,12 +343,16 @@ def prompt_parts(prompt: Sequence[BaseMessage]) -> dict[str, int]:
         "system prompt": static,
         "guidelines": len(system) - static,
         "ledger": len(_between(turn, "Current task (", _AFTER_LEDGER).partition("\n")[2]),
-        "earlier answers": len(_between(turn, "The assistant's earlier answers:\n",
-                                        ["Last answer of the assistant"])),
-        "last answer": len(_between(turn, "Last answer of the assistant",
-                                    ["Blocks of the new", "NEW USER MESSAGE: "])),
+        "earlier answers": len(
+            _between(turn, "The assistant's earlier answers:\n", ["Last answer of the assistant"])
+        ),
+        "last answer": len(
+            _between(
+                turn, "Last answer of the assistant", ["Blocks of the new", "NEW USER MESSAGE: "]
+            )
+        ),
         "user message": len(_between(turn, "NEW USER MESSAGE: ", [])),
-    }  # fmt: skip
+    }
     parts["the rest"] = len(system) + len(turn) - sum(parts.values())
     return parts
 
@@ -338,9 +371,12 @@ class MediatorTime:
     def seconds(self) -> dict[str, float]:
         """The modelled seconds of the call: request, prefill, the reading's tokens."""
         prefill = sum(self.prompt_tokens.values()) * self.latency.prompt_token_seconds
-        return {"request": self.latency.fixed_seconds, "prompt (prefill)": prefill,
-                "reading (decode)": self.completion_tokens * self.latency.completion_token_seconds,
-                "guidelines read (memory store)": self.guidelines_read_seconds}  # fmt: skip
+        return {
+            "request": self.latency.fixed_seconds,
+            "prompt (prefill)": prefill,
+            "reading (decode)": self.completion_tokens * self.latency.completion_token_seconds,
+            "guidelines read (memory store)": self.guidelines_read_seconds,
+        }
 
 
 def floor_ratio(bare_first_token: float, timed: MediatorTime) -> float:
@@ -372,10 +408,17 @@ async def guidelines_read_seconds(reads: int = 200) -> float:
 def summary_rows(results: Sequence[FirstToken]) -> list[tuple[object, ...]]:
     """One row per source: medians and p90 of first token and end, and the ratios."""
     return [
-        (r.source, len(r.of("mediator")),
-         f"{r.median('mediator'):.2f}", f"{r.median('bare'):.2f}",
-         f"{r.p90('mediator'):.2f}", f"{r.p90('bare'):.2f}", f"{r.ratio():.2f}x",
-         f"{r.median('mediator', 'end'):.2f}", f"{r.median('bare', 'end'):.2f}",
-         f"{r.ratio('end'):.2f}x")
+        (
+            r.source,
+            len(r.of("mediator")),
+            f"{r.median('mediator'):.2f}",
+            f"{r.median('bare'):.2f}",
+            f"{r.p90('mediator'):.2f}",
+            f"{r.p90('bare'):.2f}",
+            f"{r.ratio():.2f}x",
+            f"{r.median('mediator', 'end'):.2f}",
+            f"{r.median('bare', 'end'):.2f}",
+            f"{r.ratio('end'):.2f}x",
+        )
         for r in results
-    ]  # fmt: skip
+    ]

@@ -85,19 +85,38 @@ def targets_table(results: BenchResults) -> list[str]:
     mediator, bare = results.cost("MEDIATOR"), results.cost("SHARDED")
     if mediator and bare:
         ratio = mediator.prompt_tokens_per_turn / bare.prompt_tokens_per_turn
-        rows.append((f"model calls per turn <= {MAX_CALLS_PER_TURN}",
-                     f"{mediator.calls_per_turn:.2f}",
-                     _verdict(mediator.calls_per_turn <= MAX_CALLS_PER_TURN)))  # fmt: skip
-        rows.append((f"prompt tokens <= {MAX_PROMPT_RATIO}x the bare assistant's",
-                     f"{ratio:.2f}x", _verdict(ratio <= MAX_PROMPT_RATIO)))  # fmt: skip
+        rows.append(
+            (
+                f"model calls per turn <= {MAX_CALLS_PER_TURN}",
+                f"{mediator.calls_per_turn:.2f}",
+                _verdict(mediator.calls_per_turn <= MAX_CALLS_PER_TURN),
+            )
+        )
+        rows.append(
+            (
+                f"prompt tokens <= {MAX_PROMPT_RATIO}x the bare assistant's",
+                f"{ratio:.2f}x",
+                _verdict(ratio <= MAX_PROMPT_RATIO),
+            )
+        )
     for o in results.overhead:
-        rows.append((f"graph overhead <= {MAX_OVERHEAD_RATIO}x bare ({o.backend})",
-                     f"{o.ratio:.2f}x", _verdict(o.ratio <= MAX_OVERHEAD_RATIO)))  # fmt: skip
+        rows.append(
+            (
+                f"graph overhead <= {MAX_OVERHEAD_RATIO}x bare ({o.backend})",
+                f"{o.ratio:.2f}x",
+                _verdict(o.ratio <= MAX_OVERHEAD_RATIO),
+            )
+        )
     growth = results.growth_ratio()
     if growth is not None:
-        rows.append((f"flat cost over {len(results.growth)} turns (last 10 <= "
-                     f"{MAX_GROWTH_RATIO}x first 10, {results.growth_backend})",
-                     f"{growth:.2f}x", _verdict(growth <= MAX_GROWTH_RATIO)))  # fmt: skip
+        rows.append(
+            (
+                f"flat cost over {len(results.growth)} turns (last 10 <= "
+                f"{MAX_GROWTH_RATIO}x first 10, {results.growth_backend})",
+                f"{growth:.2f}x",
+                _verdict(growth <= MAX_GROWTH_RATIO),
+            )
+        )
     for r in results.first_token:
         target = f"time to first token <= {MAX_FIRST_TOKEN_RATIO}x bare ({r.source})"
         verdict = _verdict(r.ratio() <= MAX_FIRST_TOKEN_RATIO)
@@ -112,74 +131,164 @@ def overhead_table(results: BenchResults) -> list[str]:
         p90 = [statistics.quantiles(x, n=10)[-1] for x in (o.mediator, o.bare)]
         shape = _ms(statistics.median(o.shape)) if o.shape else "-"
         floor = f"{o.floor_ratio:.2f}x" if o.floor_ratio is not None else "-"
-        return (o.backend, _ms(statistics.median(o.mediator)), _ms(statistics.median(o.bare)),
-                _ms(p90[0]), _ms(p90[1]), f"{o.ratio:.2f}x", shape, floor,
-                len(o.mediator))  # fmt: skip
+        return (
+            o.backend,
+            _ms(statistics.median(o.mediator)),
+            _ms(statistics.median(o.bare)),
+            _ms(p90[0]),
+            _ms(p90[1]),
+            f"{o.ratio:.2f}x",
+            shape,
+            floor,
+            len(o.mediator),
+        )
 
-    header = ("checkpointer", "mediator median ms", "bare median ms", "mediator p90 ms",
-              "bare p90 ms", "ratio", "shape median ms", "shape ratio",
-              "turns each")  # fmt: skip
+    header = (
+        "checkpointer",
+        "mediator median ms",
+        "bare median ms",
+        "mediator p90 ms",
+        "bare p90 ms",
+        "ratio",
+        "shape median ms",
+        "shape ratio",
+        "turns each",
+    )
     return table(header, (row(o) for o in results.overhead))
 
 
 def growth_table(results: BenchResults) -> list[str]:
     """Turn cost at turns 1, 5, 10, 25 and 50 of one conversation."""
-    header = ("turn", "mediator ms", "bare ms", "Mediator prompt tokens", "bare prompt tokens",
-              "ledger size")  # fmt: skip
-    return table(header, (
-        (p.turn, _ms(p.mediator_seconds), _ms(p.bare_seconds), p.mediator_prompt_tokens,
-         p.bare_prompt_tokens, p.ledger_size)
-        for p in results.growth if p.turn in (1, 5, 10, 25, 50)
-    ))  # fmt: skip
+    header = (
+        "turn",
+        "mediator ms",
+        "bare ms",
+        "Mediator prompt tokens",
+        "bare prompt tokens",
+        "ledger size",
+    )
+    return table(
+        header,
+        (
+            (
+                p.turn,
+                _ms(p.mediator_seconds),
+                _ms(p.bare_seconds),
+                p.mediator_prompt_tokens,
+                p.bare_prompt_tokens,
+                p.ledger_size,
+            )
+            for p in results.growth
+            if p.turn in (1, 5, 10, 25, 50)
+        ),
+    )
 
 
 def load_table(results: BenchResults) -> list[str]:
     """Concurrent conversations: throughput, errors and memory."""
-    header = ("concurrent threads", "turns each", "seconds", "conversations/s", "turns/s",
-              "errors", "RSS MB")  # fmt: skip
-    return table(header, (
-        (p.threads, p.turns, f"{p.seconds:.2f}", f"{p.conversations_per_second:.1f}",
-         f"{p.turns_per_second:.1f}", p.errors, f"{p.rss_mb:.0f}")
-        for p in results.load
-    ))  # fmt: skip
+    header = (
+        "concurrent threads",
+        "turns each",
+        "seconds",
+        "conversations/s",
+        "turns/s",
+        "errors",
+        "RSS MB",
+    )
+    return table(
+        header,
+        (
+            (
+                p.threads,
+                p.turns,
+                f"{p.seconds:.2f}",
+                f"{p.conversations_per_second:.1f}",
+                f"{p.turns_per_second:.1f}",
+                p.errors,
+                f"{p.rss_mb:.0f}",
+            )
+            for p in results.load
+        ),
+    )
 
 
 def cost_table(results: BenchResults) -> list[str]:
     """Calls and tokens per turn from the real requests of an eval run."""
-    header = ("setting", "conversations", "turns", "calls/turn", "prompt tokens/turn",
-              "completion tokens/turn")  # fmt: skip
-    return table(header, (
-        (c.setting, c.conversations, c.turns, f"{c.calls_per_turn:.2f}",
-         f"{c.prompt_tokens_per_turn:.0f}", f"{c.completion_tokens_per_turn:.0f}")
-        for c in results.costs
-    ))  # fmt: skip
+    header = (
+        "setting",
+        "conversations",
+        "turns",
+        "calls/turn",
+        "prompt tokens/turn",
+        "completion tokens/turn",
+    )
+    return table(
+        header,
+        (
+            (
+                c.setting,
+                c.conversations,
+                c.turns,
+                f"{c.calls_per_turn:.2f}",
+                f"{c.prompt_tokens_per_turn:.0f}",
+                f"{c.completion_tokens_per_turn:.0f}",
+            )
+            for c in results.costs
+        ),
+    )
 
 
 def prompt_ratio_table(results: BenchResults) -> list[str]:
     """Prompt tokens per turn of both graphs as the answers get longer."""
-    header = ("answer tokens", "turns", "mediator prompt tokens/turn (both calls)",
-              "bare prompt tokens/turn", "ratio")  # fmt: skip
-    return table(header, (
-        (p.answer_tokens, p.turns, f"{p.mediator_prompt_tokens:.0f}",
-         f"{p.bare_prompt_tokens:.0f}", f"{p.ratio:.2f}x")
-        for p in results.prompt_ratios
-    ))  # fmt: skip
+    header = (
+        "answer tokens",
+        "turns",
+        "mediator prompt tokens/turn (both calls)",
+        "bare prompt tokens/turn",
+        "ratio",
+    )
+    return table(
+        header,
+        (
+            (
+                p.answer_tokens,
+                p.turns,
+                f"{p.mediator_prompt_tokens:.0f}",
+                f"{p.bare_prompt_tokens:.0f}",
+                f"{p.ratio:.2f}x",
+            )
+            for p in results.prompt_ratios
+        ),
+    )
 
 
 def embedded_table(speed: EmbeddedSpeed) -> list[str]:
     """Start time, per-turn latency and generation speed of the embedded model."""
     turns = ", ".join(f"{s:.2f}" for s in speed.turn_seconds)
     header = ("server start s", "seconds per turn (5 mediated turns)", "median s", "tokens/s")
-    row = (f"{speed.start_seconds:.2f}", turns, f"{statistics.median(speed.turn_seconds):.2f}",
-           f"{speed.tokens_per_second:.1f}")  # fmt: skip
+    row = (
+        f"{speed.start_seconds:.2f}",
+        turns,
+        f"{statistics.median(speed.turn_seconds):.2f}",
+        f"{speed.tokens_per_second:.1f}",
+    )
     return table(header, [row])
 
 
 def first_token_table(results: BenchResults) -> list[str]:
     """Medians and p90 of first token and turn end, mediated and bare, per source."""
-    header = ("source", "turns each", "first token median s, mediated", "bare",
-              "p90 mediated", "p90 bare", "ratio", "turn end median s, mediated", "bare",
-              "ratio")  # fmt: skip
+    header = (
+        "source",
+        "turns each",
+        "first token median s, mediated",
+        "bare",
+        "p90 mediated",
+        "p90 bare",
+        "ratio",
+        "turn end median s, mediated",
+        "bare",
+        "ratio",
+    )
     return table(header, summary_rows(results.first_token))
 
 
@@ -297,8 +406,15 @@ def write_benchmarks(results: BenchResults, markdown: Path, plots: Path) -> None
         "",
     ]
     rel = plots.relative_to(markdown.parent) if plots.is_relative_to(markdown.parent) else plots
-    for section in (_first_token_section, _overhead_section, _growth_section, _cost_section,
-                    _prompt_section, _load_section, _embedded_section):  # fmt: skip
+    for section in (
+        _first_token_section,
+        _overhead_section,
+        _growth_section,
+        _cost_section,
+        _prompt_section,
+        _load_section,
+        _embedded_section,
+    ):
         lines += section(results, plots, rel)
     if serving:
         lines += [serving, ""]
@@ -334,9 +450,11 @@ def _first_token_section(results: BenchResults, plots: Path, rel: Path) -> list[
         f"![first token]({rel}/first_token.png)",
     ]
     if timed_run is not None and timed is not None:
-        parts += [f"Where the Mediator's call spends the wait ({timed.calls} calls, means; "
-                  "tokens are characters / 4; times from the latency model):",
-                  mediator_time_table(timed)]  # fmt: skip
+        parts += [
+            f"Where the Mediator's call spends the wait ({timed.calls} calls, means; "
+            "tokens are characters / 4; times from the latency model):",
+            mediator_time_table(timed),
+        ]
         floor = floor_ratio(timed_run.median("bare"), timed)
         parts.append(
             f"No Mediator that reads the turn before the Assistant starts can do better than "
@@ -381,36 +499,52 @@ def _growth_section(results: BenchResults, plots: Path, rel: Path) -> list[str]:
 
 
 def _cost_section(results: BenchResults, plots: Path, rel: Path) -> list[str]:
-    return _section(
-        f"## Model calls and tokens per turn ({results.costs_source})",
-        "Counted from the usage of every real response, on the tasks both settings finished.",
-        cost_table(results),
-    ) if results.costs else []  # fmt: skip
+    return (
+        _section(
+            f"## Model calls and tokens per turn ({results.costs_source})",
+            "Counted from the usage of every real response, on the tasks both settings finished.",
+            cost_table(results),
+        )
+        if results.costs
+        else []
+    )
 
 
 def _prompt_section(results: BenchResults, plots: Path, rel: Path) -> list[str]:
-    return _section(
-        "## Prompt tokens per turn as answers get longer (instant model)",
-        "The same conversation through both graphs, the instant model answering with "
-        "the given number of tokens; tokens are its estimate (characters / 4) of the "
-        "prompts the graphs build. The bare assistant resends every answer; the "
-        "Mediator pays a fixed system prompt, the ledger and the last answer (capped).",
-        prompt_ratio_table(results),
-    ) if results.prompt_ratios else []  # fmt: skip
+    return (
+        _section(
+            "## Prompt tokens per turn as answers get longer (instant model)",
+            "The same conversation through both graphs, the instant model answering with "
+            "the given number of tokens; tokens are its estimate (characters / 4) of the "
+            "prompts the graphs build. The bare assistant resends every answer; the "
+            "Mediator pays a fixed system prompt, the ledger and the last answer (capped).",
+            prompt_ratio_table(results),
+        )
+        if results.prompt_ratios
+        else []
+    )
 
 
 def _load_section(results: BenchResults, plots: Path, rel: Path) -> list[str]:
-    return _section(
-        f"## Concurrent conversations ({results.load_backend}, instant model)",
-        load_table(results),
-    ) if results.load else []  # fmt: skip
+    return (
+        _section(
+            f"## Concurrent conversations ({results.load_backend}, instant model)",
+            load_table(results),
+        )
+        if results.load
+        else []
+    )
 
 
 def _embedded_section(results: BenchResults, plots: Path, rel: Path) -> list[str]:
-    return _section(
-        "## The embedded model (SmolLM2-135M, llama.cpp, CPU)",
-        embedded_table(results.embedded),
-    ) if results.embedded else []  # fmt: skip
+    return (
+        _section(
+            "## The embedded model (SmolLM2-135M, llama.cpp, CPU)",
+            embedded_table(results.embedded),
+        )
+        if results.embedded
+        else []
+    )
 
 
 def _cpu_count() -> int:
