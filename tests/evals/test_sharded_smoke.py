@@ -29,7 +29,10 @@ SMOKE_SET = [next(x for x in SMOKE if x.family == family) for family in ("math",
 @pytest.fixture(scope="module")
 def env() -> Iterator[EvalEnvironment]:
     server = LocalModelServer(model_path=bundled_model_path()).start()
-    context = MediatorContext(base_url=server.base_url, api_key="local", max_tokens=256)
+    # A loaded machine slows the 135M model, not the protocol this checks: allow 600 s a call.
+    context = MediatorContext(
+        base_url=server.base_url, api_key="local", max_tokens=256, request_timeout=600
+    )
     model = build_chat_model(context, "local")
     yield EvalEnvironment(assistant=model, mediator=model, judge=model, context=context)
     server.stop()
