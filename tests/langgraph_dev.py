@@ -187,6 +187,8 @@ def wait_until_ok(
             pass
         time.sleep(0.5)
     state = f"exited with {process.returncode}" if process.poll() is not None else "still starting"
+    # Nobody holds a server that never answered: stop it here, or it outlives the test run.
+    stop_server(process)
     raise RuntimeError(
         f"the server did not answer {url}{probe} within {STARTUP_TIMEOUT:.0f} s ({state}). "
         f"Its output:\n{log.read_text(errors='replace')[-6000:]}"
