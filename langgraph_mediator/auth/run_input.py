@@ -27,12 +27,10 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from pydantic import ValidationError
-
 from langgraph_mediator.core.messages import check_client_messages, validate_user_message
+from langgraph_mediator.core.refiner.diagnosis import parse_pairs
 from langgraph_mediator.errors import InvalidMessageError
 from langgraph_mediator.state.context import MediatorContext
-from langgraph_mediator.state.refiner import TrajectoryPair
 
 CLIENT_INPUT_KEYS = frozenset({"messages", "user_id", "pairs"})
 """The input keys of the three graphs' input schemas: ``messages`` (mediator, agent) and
@@ -167,18 +165,15 @@ def check_input(run_input: Any, *, limit: int) -> None:
 
 
 def check_pairs(pairs: Any) -> None:
-    """The Refiner's trajectory pairs: a list of at most :data:`MAX_PAIRS`, each well formed."""
-    if not isinstance(pairs, list) or not pairs:
+    """The Refiner's trajectory pairs: a list of at most :data:`MAX_PAIRS`, each well formed.
+
+    Each pair is held to the Refiner's own parser, so the door refuses what the graph would.
+    """
+    if not isinstance(pairs, list):
         raise ValueError("pairs must be a non-empty list of trajectory pairs.")
     if len(pairs) > MAX_PAIRS:
         raise ValueError(f"A Refiner run takes at most {MAX_PAIRS} pairs; got {len(pairs)}.")
-    for index, pair in enumerate(pairs):
-        try:
-            TrajectoryPair.model_validate(pair)
-        except ValidationError as exc:
-            first = exc.errors()[0]
-            where = ".".join(str(part) for part in first["loc"]) or "(pair)"
-            raise ValueError(f"pairs[{index}].{where}: {first['msg']}") from exc
+    parse_pairs(pairs)
 
 
 STATE_WRITE_FIELDS = ("values", "as_node", "supersteps", "checkpoint", "checkpoint_id")

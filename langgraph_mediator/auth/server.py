@@ -40,6 +40,7 @@ from typing import Any
 
 from langgraph_sdk import Auth
 
+from langgraph_mediator.auth.origins import studio_verified_by_langsmith
 from langgraph_mediator.auth.run_input import (
     ForbiddenRunInput,
     check_run_request,
@@ -121,7 +122,7 @@ async def authenticate(headers: Mapping[Any, Any] | None) -> Auth.types.MinimalU
 def studio_trusted() -> bool:
     """Whether Studio users were verified by the server, or the operator vouches for them."""
     return (
-        os.environ.get("LANGGRAPH_AUTH_TYPE") == "langsmith"
+        studio_verified_by_langsmith()
         or os.environ.get("MEDIATOR_AUTH_TRUST_STUDIO", "").lower() == "true"
         or isinstance(server_verifier(), OpenVerifier)
     )
