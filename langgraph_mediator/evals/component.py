@@ -37,7 +37,7 @@ from langgraph_mediator.evals.component_sets import (
     load_underspec_items,
 )
 from langgraph_mediator.evals.conversation import EvalEnvironment
-from langgraph_mediator.evals.plotting import pyplot
+from langgraph_mediator.evals.plotting import pyplot, save_figure
 from langgraph_mediator.state import (
     AskedQuestion,
     Intent,
@@ -134,9 +134,7 @@ def plot_confusion(
     ax.set_xlabel("predicted")
     ax.set_ylabel("expected")
     ax.set_title(title)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    save_figure(fig, path)
 
 
 async def _experiment(

@@ -106,6 +106,17 @@ class OpenResult:
         """Read :meth:`to_json` back."""
         return cls(**data)
 
+    @classmethod
+    def unplayed(cls, conversation: OpenConversation, setting: str, run: int) -> OpenResult:
+        """The record of ``conversation`` in ``setting`` before it is played and scored."""
+        return cls(
+            setting=str(setting),
+            conversation_id=conversation.conversation_id,
+            axis=conversation.axis,
+            run=run,
+            needed=list(conversation.needed),
+        )
+
 
 def input_text(messages: Sequence[BaseMessage]) -> str:
     """Everything the Assistant was sent, as one text (what the needed strings are sought in)."""
@@ -268,13 +279,7 @@ async def run_open_conversation(
     Endpoint and Mediator errors are recorded (``error``, ``outcome``), not raised.
     """
     setting = OpenSetting(setting)
-    result = OpenResult(
-        setting=str(setting),
-        conversation_id=conversation.conversation_id,
-        axis=conversation.axis,
-        run=run,
-        needed=list(conversation.needed),
-    )
+    result = OpenResult.unplayed(conversation, setting, run)
     began = time.perf_counter()
     try:
         if setting == OpenSetting.BARE:

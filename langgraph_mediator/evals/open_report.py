@@ -19,7 +19,7 @@ from typing import Any
 from langgraph_mediator.evals.metrics import Interval, percentile
 from langgraph_mediator.evals.open_family import OpenResult
 from langgraph_mediator.evals.open_tasks import OPEN_AXES
-from langgraph_mediator.evals.plotting import pyplot
+from langgraph_mediator.evals.plotting import label_chart, pyplot, save_figure
 
 ALL_AXES = "all"
 
@@ -150,13 +150,13 @@ def plot_open(figures: Sequence[OpenFigure], settings: Sequence[str], path: Path
         fontsize=8,
         rotation=15,
     )
-    ax.set_ylabel("needed facts in the final input (%)")
-    ax.set_ylim(0, 105)
-    ax.set_title("Open conversations: what the last answer needs, reaching the Assistant")
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    label_chart(
+        ax,
+        ylabel="needed facts in the final input (%)",
+        top=105,
+        title="Open conversations: what the last answer needs, reaching the Assistant",
+    )
+    save_figure(fig, path)
 
 
 def write_open_report(

@@ -25,7 +25,7 @@ from langgraph_mediator.evals.metrics import (
     summarize,
 )
 from langgraph_mediator.evals.per_user import OTHER, OWN, POOLED, USER_SETTINGS, PerUserRun
-from langgraph_mediator.evals.plotting import pyplot
+from langgraph_mediator.evals.plotting import label_chart, pyplot, save_figure
 
 MEDIATOR = USER_SETTINGS[0]
 
@@ -196,13 +196,13 @@ def plot_personas(rows: Sequence[PersonaRow], path: Path) -> None:
         fontsize=8,
         rotation=15,
     )
-    ax.set_ylabel("P (mean score, 0-100)")
-    ax.set_ylim(0, 100)
-    ax.set_title("Per persona: no guidelines, its own, another's, pooled")
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    label_chart(
+        ax,
+        ylabel="P (mean score, 0-100)",
+        top=100,
+        title="Per persona: no guidelines, its own, another's, pooled",
+    )
+    save_figure(fig, path)
 
 
 def write_per_user_report(run: PerUserRun, header: dict[str, Any]) -> Path:

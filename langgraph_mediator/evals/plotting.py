@@ -9,7 +9,9 @@ command check before it spends an hour on a run it could not plot.
 from __future__ import annotations
 
 import importlib.util
+from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 from langgraph_mediator.errors import MediatorError
 
@@ -31,3 +33,22 @@ def pyplot() -> ModuleType:
     import matplotlib.pyplot as plt
 
     return plt
+
+
+def label_chart(ax: Any, *, ylabel: str, top: float, title: str) -> None:
+    """The y label, a y axis from 0 to ``top``, the title and a small legend."""
+    ax.set_ylabel(ylabel)
+    ax.set_ylim(0, top)
+    ax.set_title(title)
+    ax.legend(fontsize=8)
+
+
+def save_figure(fig: Any, path: Path) -> None:
+    """Lay out ``fig``, write it to ``path`` as a PNG and close it.
+
+    pyplot keeps every figure open until it is closed: a long harness run that
+    draws dozens of plots would otherwise hold them all in memory.
+    """
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    pyplot().close(fig)

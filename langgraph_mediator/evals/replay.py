@@ -180,13 +180,7 @@ async def replay_open(
     """
     model = ScriptedReadings(readings=readings, prompts=[])
     env = EvalEnvironment(assistant=model, mediator=model, context=replay_context())
-    result = OpenResult(
-        setting=str(setting),
-        conversation_id=conversation.conversation_id,
-        axis=conversation.axis,
-        run=0,
-        needed=list(conversation.needed),
-    )
+    result = OpenResult.unplayed(conversation, setting, 0)
     executor = await play_mediated(env, conversation, result, ASSISTANT_INPUT[setting])
     return OpenReplay(result, model.prompts, executor.final_input or [])
 
@@ -207,13 +201,7 @@ async def open_replay_summary(paths: Sequence[Path]) -> dict[str, dict[str, int]
         data = load_readings(path)
         conversation = conversations[data["conversation_id"]]
         for setting in OpenSetting:
-            result = OpenResult(
-                setting=str(setting),
-                conversation_id=conversation.conversation_id,
-                axis=conversation.axis,
-                run=0,
-                needed=list(conversation.needed),
-            )
+            result = OpenResult.unplayed(conversation, setting, 0)
             if setting == OpenSetting.BARE:
                 score_input(result, conversation, history_messages(conversation))
             else:

@@ -24,7 +24,7 @@ from langgraph_mediator.evals.metrics import (
     runs_for_precision,
     summarize,
 )
-from langgraph_mediator.evals.plotting import pyplot
+from langgraph_mediator.evals.plotting import label_chart, pyplot, save_figure
 
 
 def summaries(
@@ -110,13 +110,10 @@ def plot_family_scores(
         values = [groups[f][setting].performance if setting in groups[f] else 0 for f in families]
         ax.bar([x + i * width for x in range(len(families))], values, width, label=setting)
     ax.set_xticks([x + width * (len(settings) - 1) / 2 for x in range(len(families))], families)
-    ax.set_ylabel("P (mean score, 0-100)")
-    ax.set_ylim(0, 100)
-    ax.set_title("Score per task family and setting")
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    label_chart(
+        ax, ylabel="P (mean score, 0-100)", top=100, title="Score per task family and setting"
+    )
+    save_figure(fig, path)
 
 
 def plot_metrics(table: dict[str, SettingSummary], path: Path) -> None:
@@ -133,9 +130,7 @@ def plot_metrics(table: dict[str, SettingSummary], path: Path) -> None:
     ax.set_ylim(0, 100)
     ax.set_title("Performance, aptitude and unreliability")
     ax.legend()
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    save_figure(fig, path)
 
 
 def plot_recovery(recovered: dict[str, float | None], path: Path) -> None:
@@ -148,9 +143,7 @@ def plot_recovery(recovered: dict[str, float | None], path: Path) -> None:
     ax.axhline(0, color="black", linewidth=0.8)
     ax.set_ylabel("gap recovered (%)")
     ax.set_title("(MEDIATOR - SHARDED) / (FULL - SHARDED)")
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    save_figure(fig, path)
 
 
 def fidelity_table(groups: dict[str, dict[str, SettingSummary]]) -> str:

@@ -22,7 +22,7 @@ from langgraph_mediator.evals.bench.latency import (
 )
 from langgraph_mediator.evals.bench.models import EmbeddedSpeed, TurnCost
 from langgraph_mediator.evals.bench.prompts import PromptRatio
-from langgraph_mediator.evals.plotting import pyplot
+from langgraph_mediator.evals.plotting import pyplot, save_figure
 from langgraph_mediator.graphs.mediator import build_mediator_builder
 
 MAX_CALLS_PER_TURN = 2.0
@@ -317,9 +317,7 @@ def plot_first_token(results: BenchResults, path: Path) -> None:
         ax.set_ylabel("seconds to first answer token")
         ax.set_ylim(bottom=0)
         ax.legend()
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    save_figure(fig, path)
 
 
 def plot_overhead(results: BenchResults, path: Path) -> None:
@@ -334,9 +332,7 @@ def plot_overhead(results: BenchResults, path: Path) -> None:
     ax.set_xticks(list(xs), backends)
     ax.set_ylabel("median ms per turn (instant model)")
     ax.legend()
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    save_figure(fig, path)
 
 
 def plot_growth(results: BenchResults, path: Path) -> None:
@@ -354,9 +350,7 @@ def plot_growth(results: BenchResults, path: Path) -> None:
     right.set_xlabel("turn")
     right.set_ylabel("prompt tokens")
     right.legend()
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    save_figure(fig, path)
 
 
 def _json_ready(results: BenchResults) -> dict[str, Any]:
