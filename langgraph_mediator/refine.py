@@ -170,8 +170,12 @@ def corrected_pairs(trajectory: Trajectory) -> list[TrajectoryPair]:
         task = f"{trajectory.task_id}#turn{index + 1}"
         before = trajectory.turns[:index]
         failed = Trajectory(id=f"{trajectory.id}@{index}", task_id=task, turns=before, score=0.0)
-        fixed = Trajectory(id=f"{trajectory.id}@{index + 1}", task_id=task,
-                           turns=trajectory.turns[: index + 1], score=1.0)  # fmt: skip
+        fixed = Trajectory(
+            id=f"{trajectory.id}@{index + 1}",
+            task_id=task,
+            turns=trajectory.turns[: index + 1],
+            score=1.0,
+        )
         pairs.append(TrajectoryPair(failed=failed, successful=fixed))
     return pairs
 
@@ -199,8 +203,10 @@ async def refine_from_threads(
         except LookupError:
             continue
         pairs += corrected_pairs(trajectory)
-    report = RefineReport(pairs=[p.id for p in pairs[:max_pairs]],
-                          unpaired_failures=[p.failed.id for p in pairs[max_pairs:]])  # fmt: skip
+    report = RefineReport(
+        pairs=[p.id for p in pairs[:max_pairs]],
+        unpaired_failures=[p.failed.id for p in pairs[max_pairs:]],
+    )
     return await _refine(report, pairs[:max_pairs], user_id, store, model, context)
 
 
@@ -246,8 +252,10 @@ async def refine_from_runs(
     """
     trajectories = [r if isinstance(r, Trajectory) else Trajectory.model_validate(r) for r in runs]
     pairs, unpaired = pair_runs(
-        trajectories, success_threshold=success_threshold,
-        reference_instructions=reference_instructions, max_pairs=max_pairs,
-    )  # fmt: skip
+        trajectories,
+        success_threshold=success_threshold,
+        reference_instructions=reference_instructions,
+        max_pairs=max_pairs,
+    )
     report = RefineReport(pairs=[p.id for p in pairs], unpaired_failures=unpaired)
     return await _refine(report, pairs, user_id, store, model, context)

@@ -165,9 +165,13 @@ class JwtVerifier:
 
         try:
             claims = jwt.decode(
-                token, self.key, algorithms=list(self.algorithms), audience=self.audience,
-                issuer=self.issuer, options={"require": ["exp", self.identity_claim]},
-            )  # fmt: skip
+                token,
+                self.key,
+                algorithms=list(self.algorithms),
+                audience=self.audience,
+                issuer=self.issuer,
+                options={"require": ["exp", self.identity_claim]},
+            )
         except jwt.PyJWTError as exc:
             raise InvalidToken(f"invalid token: {type(exc).__name__}") from exc
         return checked_identity(claims.get(self.identity_claim))

@@ -82,10 +82,15 @@ def build_mediated_agent(
         mediator_model, context=context, assistant_environment=environment
     )
     return create_agent(
-        model, list(tools), system_prompt=system_prompt,
-        middleware=[mediator], context_schema=MediatorContext,
-        checkpointer=checkpointer, store=store, name=name,
-    )  # fmt: skip
+        model,
+        list(tools),
+        system_prompt=system_prompt,
+        middleware=[mediator],
+        context_schema=MediatorContext,
+        checkpointer=checkpointer,
+        store=store,
+        name=name,
+    )
 
 
 async def make_agent(config: RunnableConfig) -> CompiledStateGraph[Any, Any, Any, Any]:

@@ -41,8 +41,10 @@ def route_after_intent(
 
 
 _NODE_OF_STEP: dict[str, Literal["clarify", "wait_for_more", "classify_feedback"]] = {
-    "clarify": "clarify", "wait": "wait_for_more", "instruct": "classify_feedback",
-}  # fmt: skip
+    "clarify": "clarify",
+    "wait": "wait_for_more",
+    "instruct": "classify_feedback",
+}
 
 
 def route_after_clarify(state: MediatorState) -> Literal["detect_intent", "__end__"]:

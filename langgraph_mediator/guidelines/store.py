@@ -124,8 +124,11 @@ def prompt_ready_texts(current: Item | None, user_id: str) -> list[str]:
         logger.warning(
             "dropped %d of the %d stored guidelines of user %r: they fail the guideline checks "
             "or exceed the cap of %d",
-            len(present) - len(kept), len(present), user_id, MAX_GUIDELINES,
-        )  # fmt: skip
+            len(present) - len(kept),
+            len(present),
+            user_id,
+            MAX_GUIDELINES,
+        )
     return kept
 
 

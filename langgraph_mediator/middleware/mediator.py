@@ -193,8 +193,7 @@ class MediatorMiddleware(AgentMiddleware[MediatorAgentState, Any, Any]):
 
         """
         super().__init__()
-        self.mediator_model = checked_model_choice(mediator_model, role="Mediator",
-                                                   structured=True)  # fmt: skip
+        self.mediator_model = checked_model_choice(mediator_model, role="Mediator", structured=True)
         if context is not None and not isinstance(context, MediatorContext):
             raise TypeError(
                 "context must be a MediatorContext (langgraph_mediator.MediatorContext(...)) "

@@ -52,8 +52,9 @@ def ask_refiner(
         RefinerOutputError: malformed output twice; ``what`` names the step.
 
     """
-    asked = ask_structured(model, schema, prompt, node=node, base_url=context.base_url,
-                           mode=context.structured_output)  # fmt: skip
+    asked = ask_structured(
+        model, schema, prompt, node=node, base_url=context.base_url, mode=context.structured_output
+    )
     return _required(*asked, what=what)
 
 
@@ -67,8 +68,9 @@ async def aask_refiner(
     what: str,
 ) -> tuple[M, list[ModelCall]]:
     """:func:`ask_refiner`, awaiting the model."""
-    asked = await aask_structured(model, schema, prompt, node=node, base_url=context.base_url,
-                                  mode=context.structured_output)  # fmt: skip
+    asked = await aask_structured(
+        model, schema, prompt, node=node, base_url=context.base_url, mode=context.structured_output
+    )
     return _required(*asked, what=what)
 
 

@@ -41,29 +41,36 @@ def diagnose_pairs(
     chat: BaseChatModel, pairs: list[TrajectoryPair], context: RefinerContext
 ) -> dict[str, Any]:
     """Diagnose every pair; malformed output twice raises before anything is stored."""
-    return diagnosis_update([
-        (pair, *ask_refiner(chat, Diagnosis, diagnosis_prompt(pair), node=DIAGNOSIS_NODE,
-                            context=context, what=f"diagnosis of pair {pair.id}"))
-        for pair in pairs
-    ])  # fmt: skip
+    return diagnosis_update(
+        [
+            (pair, *ask_refiner(chat, Diagnosis, diagnosis_prompt(pair), **_asked(pair, context)))
+            for pair in pairs
+        ]
+    )
 
 
 async def adiagnose_pairs(
     chat: BaseChatModel, pairs: list[TrajectoryPair], context: RefinerContext
 ) -> dict[str, Any]:
     """:func:`diagnose_pairs`, awaiting the model."""
-    return diagnosis_update([
-        (pair, *await aask_refiner(chat, Diagnosis, diagnosis_prompt(pair),
-                                   node=DIAGNOSIS_NODE, context=context,
-                                   what=f"diagnosis of pair {pair.id}"))
-        for pair in pairs
-    ])  # fmt: skip
+    prompts = [(pair, diagnosis_prompt(pair), _asked(pair, context)) for pair in pairs]
+    return diagnosis_update(
+        [(pair, *await aask_refiner(chat, Diagnosis, p, **asked)) for pair, p, asked in prompts]
+    )
+
+
+def _asked(pair: TrajectoryPair, context: RefinerContext) -> dict[str, Any]:
+    """How a diagnosis call is labelled in the usage records and named in an error."""
+    return {"node": DIAGNOSIS_NODE, "context": context, "what": f"diagnosis of pair {pair.id}"}
 
 
 def diagnosis_update(
     answers: list[tuple[TrajectoryPair, Diagnosis, list[ModelCall]]],
 ) -> dict[str, Any]:
     """One numbered diagnosis per misreading found, and the usage of every call."""
-    diagnoses = [{"pair_id": pair.id, **m.model_dump()}
-                 for pair, found, _calls in answers for m in found.misreadings]  # fmt: skip
+    diagnoses = [
+        {"pair_id": pair.id, **m.model_dump()}
+        for pair, found, _calls in answers
+        for m in found.misreadings
+    ]
     return {"diagnoses": diagnoses, "usage": [c for *_, calls in answers for c in calls]}

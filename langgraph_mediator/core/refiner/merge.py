@@ -64,8 +64,11 @@ def settle_merge(
     forgotten = [(r["text"], [r["id"]]) for r in rules if r["id"] not in covered | set(dropped)]
     if forgotten:
         kept, rejected, covered = assemble([*merged, *forgotten], existing, candidates, facts)
-    notes = [Rejection(text=r["text"], reason=f"dropped by the merge: {dropped[r['id']]}")
-             for r in rules if r["id"] in dropped and r["id"] not in covered]  # fmt: skip
+    notes = [
+        Rejection(text=r["text"], reason=f"dropped by the merge: {dropped[r['id']]}")
+        for r in rules
+        if r["id"] in dropped and r["id"] not in covered
+    ]
     return kept, [*notes, *rejected]
 
 
@@ -107,10 +110,15 @@ def assemble(
         seen.add(comparison_key(text))
         covered.update(c["id"] for c in cited)
         provenance = sorted({p for source in cited for p in source["provenance"]})
-        kept.append(Guideline(
-            id=f"G{len(kept) + 1}", text=text, provenance=provenance,
-            created_at=created.get(comparison_key(text), stamp), updated_at=stamp,
-        ))  # fmt: skip
+        kept.append(
+            Guideline(
+                id=f"G{len(kept) + 1}",
+                text=text,
+                provenance=provenance,
+                created_at=created.get(comparison_key(text), stamp),
+                updated_at=stamp,
+            )
+        )
     return kept, rejected, covered
 
 
@@ -157,10 +165,15 @@ class Merge:
     def update(self, state: RefinerState) -> dict[str, Any]:
         """The settled merge as the node's state update."""
         facts = trajectory_facts(state.get("pairs", []))
-        kept, rejected = settle_merge(self.pairs, self.dropped, self.existing, self.candidates,
-                                      facts)  # fmt: skip
-        return {"existing": self.existing, "guidelines": kept, "usage": self.calls,
-                "rejected": [*state.get("rejected", []), *rejected]}  # fmt: skip
+        kept, rejected = settle_merge(
+            self.pairs, self.dropped, self.existing, self.candidates, facts
+        )
+        return {
+            "existing": self.existing,
+            "guidelines": kept,
+            "usage": self.calls,
+            "rejected": [*state.get("rejected", []), *rejected],
+        }
 
 
 def merge_sets(

@@ -87,8 +87,9 @@ def render_trajectory(trajectory: Trajectory, limit: int = TURN_TEXT_LIMIT) -> s
         lines.append(f"turn {number} user: {fence(turn.user[:limit])}")
         if turn.feedback or turn.ledger_change:
             change = f"; ledger: {fence(turn.ledger_change)}" if turn.ledger_change else ""
-            lines.append(f"turn {number} Mediator read it as: {turn.feedback or '(unknown)'}"
-                         f"{change}")  # fmt: skip
+            lines.append(
+                f"turn {number} Mediator read it as: {turn.feedback or '(unknown)'}{change}"
+            )
         if turn.instruction:
             lines.append(f"turn {number} Mediator instruction: {fence(turn.instruction[:limit])}")
         lines.append(f"turn {number} answer: {fence(turn.answer[:limit])}")
@@ -101,8 +102,10 @@ def diagnosis_prompt(pair: TrajectoryPair) -> list[BaseMessage]:
     if pair.successful is not None:
         parts += ["SUCCESSFUL conversation of the same task:", render_trajectory(pair.successful)]
     if pair.reference_instruction:
-        parts += ["The fully specified instruction it should have reached:",
-                  fence(pair.reference_instruction[:REFERENCE_LIMIT])]  # fmt: skip
+        parts += [
+            "The fully specified instruction it should have reached:",
+            fence(pair.reference_instruction[:REFERENCE_LIMIT]),
+        ]
     return [SystemMessage(DIAGNOSE_PROMPT), HumanMessage("\n".join(parts))]
 
 

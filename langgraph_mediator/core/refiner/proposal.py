@@ -94,8 +94,9 @@ class Screening:
 
     def add_retry(self, retried: Proposal, calls: list[ModelCall]) -> None:
         """Screen the retry the same way; keep what is new of it."""
-        again, still = screen(retried, self.diagnoses, self.facts,
-                              numbered_from=len(self.candidates) + 1)  # fmt: skip
+        again, still = screen(
+            retried, self.diagnoses, self.facts, numbered_from=len(self.candidates) + 1
+        )
         self.candidates += _new(again, self.candidates)
         self.rejected += _unrecorded(still, self.rejected)
         self.calls += calls
@@ -110,8 +111,8 @@ def propose(chat: BaseChatModel, state: RefinerState, context: RefinerContext) -
     prompt = proposal_prompt(state.get("diagnoses", []))
     screening = Screening.first(state, *ask_refiner(chat, Proposal, prompt, **_asked(context)))
     if screening.rejected:
-        screening.add_retry(*ask_refiner(chat, Proposal, screening.retry_prompt(prompt),
-                                         **_asked(context, retry=True)))  # fmt: skip
+        retry = screening.retry_prompt(prompt)
+        screening.add_retry(*ask_refiner(chat, Proposal, retry, **_asked(context, retry=True)))
     return screening.update()
 
 
@@ -123,8 +124,9 @@ async def apropose(
     asked = await aask_refiner(chat, Proposal, prompt, **_asked(context))
     screening = Screening.first(state, *asked)
     if screening.rejected:
-        screening.add_retry(*await aask_refiner(chat, Proposal, screening.retry_prompt(prompt),
-                                                **_asked(context, retry=True)))  # fmt: skip
+        retry = screening.retry_prompt(prompt)
+        asked = await aask_refiner(chat, Proposal, retry, **_asked(context, retry=True))
+        screening.add_retry(*asked)
     return screening.update()
 
 

@@ -41,10 +41,12 @@ def clarify(state: MediatorState, runtime: Runtime[MediatorContext]) -> dict[str
         # Everything above is pure, so re-running it when the run resumes is harmless.
         reading = reading_of(state)
         resume = interrupt(
-            {"question": update["pending_question"],
-             "missing_information": list(reading.missing_information) if reading else [],
-             "turn": state["turn"]}
-        )  # fmt: skip
+            {
+                "question": update["pending_question"],
+                "missing_information": list(reading.missing_information) if reading else [],
+                "turn": state["turn"],
+            }
+        )
         answer = validate_user_message(answer_text(resume), max_chars=context.max_message_chars)
         update["messages"] = [*update["messages"], HumanMessage(answer)]
     return update

@@ -35,8 +35,9 @@ def make_execute(executor: Executor | str | None = None) -> GraphNode:
     def execute(state: MediatorState, runtime: Runtime[MediatorContext]) -> dict[str, Any]:
         """Hand the explicit instruction to the Assistant and record its answer."""
         context = MediatorContext.for_run(runtime)
-        assistant = _given(executor) or chat_model_for(_name(executor), context,
-                                                        context.assistant_model)  # fmt: skip
+        assistant = _given(executor) or chat_model_for(
+            _name(executor), context, context.assistant_model
+        )
         answer, calls = run_assistant(assistant, sent_messages(state, context), context.base_url)
         return answered(state, answer, calls)
 
