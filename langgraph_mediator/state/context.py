@@ -190,7 +190,7 @@ class ModelSettings:
             RunContextError: a server-only field differs; named with its variable, never its value.
 
         """
-        run_policy.refuse_server_settings(self)
+        run_policy.refuse_server_settings(self, type(self)())
 
 
 @dataclass(kw_only=True)

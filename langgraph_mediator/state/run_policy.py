@@ -9,7 +9,8 @@ caller (:func:`langgraph_mediator.identity.bound_user_id`).
 
 The context classes in :mod:`langgraph_mediator.state.context` call these from
 their methods (``for_run``, ``per_run_fields``, ``refuse_server_settings``,
-``as_caller``); the fields' ``per_run`` and ``env`` metadata is what is read here.
+``as_caller``); the fields' ``per_run`` and ``env`` metadata is what is read
+here, from any dataclass, so this module never imports the classes back.
 """
 
 from __future__ import annotations
@@ -22,9 +23,8 @@ from langgraph_mediator.identity import bound_user_id
 from langgraph_mediator.state.environment import default_user_id
 
 if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
     from langgraph.runtime import Runtime
-
-    from langgraph_mediator.state.context import ModelSettings
 
 
 def server_info_of(runtime: Runtime[Any]) -> object:
@@ -38,13 +38,15 @@ def on_server(runtime: Runtime[Any]) -> bool:
     return server_info_of(runtime) is not None
 
 
-def per_run_fields(settings_class: type[ModelSettings]) -> list[str]:
+def per_run_fields(settings_class: type[DataclassInstance]) -> list[str]:
     """The fields of ``settings_class`` a LangGraph Server client may set in a run's context."""
     return [f.name for f in fields(settings_class) if f.metadata.get("per_run")]
 
 
-def refuse_server_settings(settings: ModelSettings) -> None:
-    """Raise when a server-only field of ``settings`` differs from the server's environment.
+def refuse_server_settings(settings: DataclassInstance, server: DataclassInstance) -> None:
+    """Raise when a server-only field of ``settings`` differs from ``server``'s.
+
+    ``server`` is the same class built from the server's environment alone.
 
     The message names the fields and their variables, never their values
     (one may be a key).
@@ -53,7 +55,6 @@ def refuse_server_settings(settings: ModelSettings) -> None:
         RunContextError: a server-only field was set by the run.
 
     """
-    server = type(settings)()
     changed = [
         f
         for f in fields(settings)

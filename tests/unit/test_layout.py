@@ -155,3 +155,62 @@ def test_the_refiner_core_holds_no_langgraph_node_and_no_shell() -> None:
     }
     assert modules_under("core/refiner")
     assert offenders == {}
+
+
+def module_imports() -> dict[str, set[str]]:
+    """Which of the package's modules each one imports, type-only imports included.
+
+    ``from package import submodule`` counts as the submodule alone: a module
+    taking a sibling through their package does not make a circle with the
+    package's ``__init__`` that imports it.
+    """
+    modules = modules_under()
+    graph: dict[str, set[str]] = {}
+    for module, imported in modules.items():
+        named = {i for i in imported if i in modules and i != module}
+        parents = {i.rsplit(".", 1)[0] for i in named}
+        graph[module] = {
+            i for i in named if i not in parents or _imports_names_of(module, i, modules)
+        }
+    return graph
+
+
+def _imports_names_of(module: str, package: str, modules: dict[str, set[str]]) -> bool:
+    """Whether ``module`` takes from ``package`` a name that is not a submodule of it."""
+    path = PACKAGE.parent.joinpath(*module.split(".")).with_suffix(".py")
+    if not path.is_file():
+        path = path.with_suffix("") / "__init__.py"
+    return any(
+        isinstance(node, ast.ImportFrom)
+        and node.module == package
+        and any(f"{package}.{alias.name}" not in modules for alias in node.names)
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+    )
+
+
+def import_circle(graph: dict[str, set[str]]) -> list[str]:
+    """One circle of imports in ``graph`` (``[]`` if there is none), its first module repeated."""
+    done: set[str] = set()
+
+    def walk(module: str, path: list[str]) -> list[str]:
+        if module in path:
+            return [*path[path.index(module) :], module]
+        if module in done:
+            return []
+        for imported in sorted(graph[module]):
+            if circle := walk(imported, [*path, module]):
+                return circle
+        done.add(module)
+        return []
+
+    return next((c for m in sorted(graph) if (c := walk(m, []))), [])
+
+
+def test_no_two_modules_import_each_other_even_for_types() -> None:
+    assert import_circle(module_imports()) == []
+
+
+def test_the_circle_finder_finds_a_circle() -> None:
+    graph = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}
+    assert import_circle(graph) == ["a", "b", "c", "a"]
+    assert import_circle({"a": {"b"}, "b": set()}) == []
