@@ -32,12 +32,20 @@ from langgraph_mediator.state import (
     TurnUsage,
 )
 
+TurnKind = Literal["answer", "clarification", "waiting"]
+
+_KIND_OF_STEP: dict[str, TurnKind] = {
+    "clarify": "clarification",
+    "wait": "waiting",
+    "instruct": "answer",
+}
+
 
 @dataclass(frozen=True)
 class TurnResult:
     """What one turn did, read from the thread state after it."""
 
-    kind: Literal["answer", "clarification", "waiting"]
+    kind: TurnKind
     """``clarification`` when the turn ended with (or paused on) a question; ``waiting``
     when the user said more is coming and the Mediator only acknowledged."""
     reply: str
@@ -58,13 +66,8 @@ class TurnResult:
             reply = str(paused[0].value.get("question", ""))
         else:
             reply = str(values["messages"][-1].content) if values.get("messages") else ""
-        step = next_step(values)
         return cls(
-            kind="clarification"
-            if step == "clarify"
-            else "waiting"
-            if step == "wait"
-            else "answer",
+            kind=_KIND_OF_STEP[next_step(values)],
             reply=reply,
             intent=values.get("intent"),
             delta=values.get("ledger_delta"),
