@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -29,3 +30,20 @@ def read_jsonl(
             except json.JSONDecodeError as exc:
                 raise error(f"{where}: not valid JSON ({exc.msg})") from exc
             yield where, record
+
+
+@dataclass(frozen=True)
+class RecordPlace:
+    """A record's line (``where`` from :func:`read_jsonl`) and its id: what its errors name."""
+
+    where: str
+    id_field: str
+    """The name of the record's id field (``task_id``, ``conversation_id``)."""
+    record_id: str
+    error: type[ValueError] = ValueError
+
+    def field_error(self, field_name: str, problem: str) -> ValueError:
+        """``error`` naming the line, the record and the field, followed by ``problem``."""
+        return self.error(
+            f"{self.where} ({self.id_field} {self.record_id!r}): field {field_name!r} {problem}"
+        )

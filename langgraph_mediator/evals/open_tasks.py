@@ -45,7 +45,7 @@ from pathlib import Path
 from typing import Any, Literal, get_args
 
 from langgraph_mediator.evals.datasets import dataset_path
-from langgraph_mediator.jsonl import read_jsonl
+from langgraph_mediator.jsonl import RecordPlace, read_jsonl
 
 OpenAxis = Literal[
     "standing_instruction", "user_fact", "versioned_editing", "topic_return", "self_reference"
@@ -111,20 +111,6 @@ def contains(haystack: str, needle: str) -> bool:
     return normalised(needle) in normalised(haystack)
 
 
-@dataclass(frozen=True)
-class _Place:
-    """Where a record sits and its id: what every error about one of its fields names."""
-
-    where: str
-    conversation_id: str
-
-    def error(self, field_name: str, problem: str) -> OpenFormatError:
-        return OpenFormatError(
-            f"{self.where} (conversation_id {self.conversation_id!r}): "
-            f"field {field_name!r} {problem}"
-        )
-
-
 def _text(value: Any, limit: int | None = None) -> str | None:
     """``value`` stripped if it is a non-empty string within ``limit`` characters, else None."""
     if not isinstance(value, str) or not value.strip():
@@ -134,30 +120,30 @@ def _text(value: Any, limit: int | None = None) -> str | None:
     return value.strip()
 
 
-def _parse_turns(record: dict[str, Any], place: _Place) -> tuple[OpenTurn, ...]:
+def _parse_turns(record: dict[str, Any], place: RecordPlace) -> tuple[OpenTurn, ...]:
     turns = record.get("turns")
     if not isinstance(turns, list) or len(turns) < 2:
-        raise place.error("turns", "must be a list of at least 2 {user, assistant} turns")
+        raise place.field_error("turns", "must be a list of at least 2 {user, assistant} turns")
     parsed: list[OpenTurn] = []
     last = len(turns) - 1
     for i, turn in enumerate(turns):
         if not isinstance(turn, dict):
-            raise place.error(f"turns[{i}]", "must be an object {user, assistant}")
+            raise place.field_error(f"turns[{i}]", "must be an object {user, assistant}")
         unknown = sorted(set(turn) - set(_TURN_FIELDS))
         if unknown:
-            raise place.error(
+            raise place.field_error(
                 f"turns[{i}]", f"has unknown keys {unknown}; keep only user, assistant"
             )
         user = _text(turn.get("user"), MAX_MESSAGE_CHARS)
         if user is None:
-            raise place.error(
+            raise place.field_error(
                 f"turns[{i}].user",
                 f"must be a non-empty string of at most {MAX_MESSAGE_CHARS} characters",
             )
         if i == last:
             # The final answer is produced live; a canned one would leak into every setting.
             if turn.get("assistant") is not None:
-                raise place.error(
+                raise place.field_error(
                     f"turns[{i}].assistant",
                     "must be absent on the last turn, which the Assistant answers live",
                 )
@@ -165,7 +151,7 @@ def _parse_turns(record: dict[str, Any], place: _Place) -> tuple[OpenTurn, ...]:
             continue
         assistant = _text(turn.get("assistant"), MAX_MESSAGE_CHARS)
         if assistant is None:
-            raise place.error(
+            raise place.field_error(
                 f"turns[{i}].assistant",
                 "must be a canned answer (a non-empty string of at most "
                 f"{MAX_MESSAGE_CHARS} characters) on every turn before the last",
@@ -179,13 +165,13 @@ def _history_texts(turns: tuple[OpenTurn, ...]) -> list[str]:
 
 
 def _parse_strings(
-    record: dict[str, Any], place: _Place, name: str, *, required: bool
+    record: dict[str, Any], place: RecordPlace, name: str, *, required: bool
 ) -> tuple[str, ...]:
     values = record.get(name, None if required else [])
     if not isinstance(values, list):
-        raise place.error(name, "must be a list of strings")
+        raise place.field_error(name, "must be a list of strings")
     if required and not 1 <= len(values) <= MAX_NEEDED:
-        raise place.error(
+        raise place.field_error(
             name,
             f"must hold 1 to {MAX_NEEDED} strings; it has {len(values)}, keep the most distinctive",
         )
@@ -193,7 +179,7 @@ def _parse_strings(
     for i, value in enumerate(values):
         text = _text(value)
         if text is None:
-            raise place.error(f"{name}[{i}]", "must be a non-empty string")
+            raise place.field_error(f"{name}[{i}]", "must be a non-empty string")
         strings.append(text)
     return tuple(strings)
 
@@ -202,20 +188,20 @@ def _check_placement(
     turns: tuple[OpenTurn, ...],
     needed: tuple[str, ...],
     stale: tuple[str, ...],
-    place: _Place,
+    place: RecordPlace,
 ) -> None:
     history = _history_texts(turns)
     final = turns[-1].user
     for name, values in (("needed", needed), ("stale", stale)):
         for i, value in enumerate(values):
             if not any(contains(text, value) for text in history):
-                raise place.error(
+                raise place.field_error(
                     f"{name}[{i}]",
                     f"{value!r} must appear verbatim (case and white space aside) in a turn "
                     "before the last; quote the earlier message exactly",
                 )
             if name == "needed" and contains(final, value):
-                raise place.error(
+                raise place.field_error(
                     f"needed[{i}]",
                     f"{value!r} is in the final user message, so it need not travel; "
                     "list a fact that only earlier turns hold",
@@ -229,29 +215,29 @@ def parse_open_conversation(record: Any, where: str = "record") -> OpenConversat
     cid = _text(record.get("conversation_id"))
     if cid is None:
         raise OpenFormatError(f"{where}: field 'conversation_id' must be a non-empty string")
-    place = _Place(where, cid)
+    place = RecordPlace(where, "conversation_id", cid, OpenFormatError)
     unknown = sorted(set(record) - set(_FIELDS))
     if unknown:
-        raise place.error(
+        raise place.field_error(
             ", ".join(unknown),
             f"is not part of the format; remove it (allowed: {', '.join(_FIELDS)})",
         )
     axis = record.get("axis")
     if axis not in OPEN_AXES:
-        raise place.error("axis", f"must be one of {', '.join(OPEN_AXES)}; got {axis!r}")
+        raise place.field_error("axis", f"must be one of {', '.join(OPEN_AXES)}; got {axis!r}")
     turns = _parse_turns(record, place)
     needed = _parse_strings(record, place, "needed", required=True)
     stale = _parse_strings(record, place, "stale", required=False)
     _check_placement(turns, needed, stale, place)
     rubric = _text(record.get("rubric"), MAX_RUBRIC_CHARS)
     if rubric is None:
-        raise place.error(
+        raise place.field_error(
             "rubric",
             f"must be one non-empty yes/no question of at most {MAX_RUBRIC_CHARS} characters",
         )
     notes = record.get("notes", "")
     if not isinstance(notes, str):
-        raise place.error("notes", "must be a string (one line) when present")
+        raise place.field_error("notes", "must be a string (one line) when present")
     return OpenConversation(
         conversation_id=cid,
         axis=axis,
@@ -272,9 +258,9 @@ def iter_open_conversations(path: str | Path) -> Iterator[OpenConversation]:
     for where, record in read_jsonl(path, error=OpenFormatError):
         conversation = parse_open_conversation(record, where)
         if conversation.conversation_id in seen:
-            raise _Place(where, conversation.conversation_id).error(
-                "conversation_id", "is a duplicate; give each conversation its own id"
-            )
+            raise RecordPlace(
+                where, "conversation_id", conversation.conversation_id, OpenFormatError
+            ).field_error("conversation_id", "is a duplicate; give each conversation its own id")
         seen.add(conversation.conversation_id)
         yield conversation
 

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, get_args
 
-from langgraph_mediator.jsonl import read_jsonl
+from langgraph_mediator.jsonl import RecordPlace, read_jsonl
 
 TaskFamily = Literal["math", "code", "actions", "database", "data2text", "summary"]
 FAMILIES: tuple[str, ...] = get_args(TaskFamily)
@@ -63,23 +63,19 @@ class ShardedTask:
         return self.task_id
 
 
-def _fail(where: str, task_id: str, field_name: str, problem: str) -> TaskFormatError:
-    return TaskFormatError(f"{where} (task_id {task_id!r}): field {field_name!r} {problem}")
-
-
 def _summary_documents(record: dict[str, Any], indexes: Iterable[int]) -> str:
     by_index = {d.get("document_index"): d.get("document_text", "") for d in record["documents"]}
     return "\n\n".join(f"[Document {i}]\n{by_index.get(i, '')}" for i in indexes)
 
 
-def _shard_texts(record: dict[str, Any], where: str, task_id: str) -> list[str]:
+def _shard_texts(record: dict[str, Any], place: RecordPlace) -> list[str]:
     shards = record.get("shards")
     if not isinstance(shards, list) or not shards:
-        raise _fail(where, task_id, "shards", "must be a non-empty list of {shard_id, shard}")
+        raise place.field_error("shards", "must be a non-empty list of {shard_id, shard}")
     texts: list[str] = []
     for i, shard in enumerate(shards):
         if not isinstance(shard, dict) or not isinstance(shard.get("shard"), str):
-            raise _fail(where, task_id, f"shards[{i}].shard", "must be a string")
+            raise place.field_error(f"shards[{i}].shard", "must be a string")
         text = shard["shard"].strip()
         if record.get("task") == "summary":
             docs = _summary_documents(record, shard.get("doc_idxs", []))
@@ -91,7 +87,7 @@ def _shard_texts(record: dict[str, Any], where: str, task_id: str) -> list[str]:
             )
             text = f"{text}\n{lead}\n\n{docs}".strip()
         if not text:
-            raise _fail(where, task_id, f"shards[{i}].shard", "is empty")
+            raise place.field_error(f"shards[{i}].shard", "is empty")
         texts.append(text)
     return texts
 
@@ -118,21 +114,22 @@ def parse_task(record: Any, where: str = "record") -> ShardedTask:
     task_id = record.get("task_id")
     if not isinstance(task_id, str) or not task_id.strip():
         raise TaskFormatError(f"{where}: field 'task_id' must be a non-empty string")
+    place = RecordPlace(where, "task_id", task_id, TaskFormatError)
     family = record.get("task")
     if family not in FAMILIES:
-        raise _fail(where, task_id, "task", f"must be one of {', '.join(FAMILIES)}; got {family!r}")
+        raise place.field_error("task", f"must be one of {', '.join(FAMILIES)}; got {family!r}")
     for name in _REQUIRED[family]:
         if record.get(name) in (None, "", []):
-            raise _fail(where, task_id, name, f"is required for {family} tasks")
+            raise place.field_error(name, f"is required for {family} tasks")
     if family == "math" and "####" not in str(record["answer"]):
-        raise _fail(where, task_id, "answer", "must end with '#### <number>'")
+        raise place.field_error("answer", "must end with '#### <number>'")
     if family == "code" and not str(record["metadata"].get("func_name", "")).strip():
-        raise _fail(where, task_id, "metadata.func_name", "is required for code tasks")
+        raise place.field_error("metadata.func_name", "is required for code tasks")
     if family == "code" and "def check" not in str(record["test"]):
-        raise _fail(where, task_id, "test", "must define check(candidate)")
+        raise place.field_error("test", "must define check(candidate)")
     if family == "actions" and not isinstance(record["reference_answer"], list):
-        raise _fail(where, task_id, "reference_answer", "must be a list of {name: {param: [..]}}")
-    shards = _shard_texts(record, where, task_id)
+        raise place.field_error("reference_answer", "must be a list of {name: {param: [..]}}")
+    shards = _shard_texts(record, place)
     return ShardedTask(
         task_id=task_id,
         family=family,
@@ -152,7 +149,9 @@ def iter_tasks(path: str | Path) -> Iterator[ShardedTask]:
     for where, record in read_jsonl(path, error=TaskFormatError):
         task = parse_task(record, where)
         if task.task_id in seen:
-            raise _fail(where, task.task_id, "task_id", "is a duplicate")
+            raise RecordPlace(where, "task_id", task.task_id, TaskFormatError).field_error(
+                "task_id", "is a duplicate"
+            )
         seen.add(task.task_id)
         yield task
 
